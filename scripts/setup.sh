@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything adaclip-edge needs on Debian/Ubuntu, idempotently: a second run skips what is
+# done. Used by scripts/demo.sh, scripts/test-all.sh and .ci/run. Set SETUP_QUIET=1 for less output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+
+# 1. System packages: OpenCV (the binding builds against it), Mosquitto (tests), the exporter's
+#    Python stack (Debian's torch: no PyPI here), ccache (fast native rebuilds), cmake (addon).
+APT_PKGS=(libopencv-dev mosquitto mosquitto-clients python3 python3-torch python3-numpy python3-scipy
+  python3-sklearn python3-pil python3-onnx python3-torchvision ccache cmake g++ make openssl pkg-config)
+[ "${SETUP_BROWSER:-1}" = 1 ] && APT_PKGS+=(chromium)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "apt: all ${#APT_PKGS[@]} packages present"
+fi
+# Debian's mosquitto service is not wanted: tests spawn their own brokers on free ports.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
+
+# 2. npm dependencies. The OpenCV binding's auto-build would clone OpenCV from the internet: use the
+#    system OpenCV instead. onnxruntime-node's postinstall would download CUDA binaries: skip it.
+export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 ONNXRUNTIME_NODE_INSTALL=skip
+export CC="ccache gcc" CXX="ccache g++" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+stamp_want="$(sha256sum package-lock.json | cut -c1-16)-$(node --version)"
+stamp_file=node_modules/.adaclip-edge-setup
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_want" ]; then
+  say "npm: node_modules up to date"
+else
+  say "npm: installing dependencies (cold: ~12 min for the OpenCV binding, with ccache ~1 min)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$stamp_want" > "$stamp_file"
+fi
+
+# 3. TypeScript build (incremental enough: tsc takes ~10 s).
+say "build: tsc"
+npx tsc -p tsconfig.json
+
+# 4. Native addon (node-tensorrt: CUDA kernels + TensorRT runtime loaded at run time).
+if [ -f native/node-tensorrt/build.sh ]; then
+  bash native/node-tensorrt/build.sh
+fi
+
+# 5. The demo's untrained model bundle (random tiny weights, bytes-only vocabulary: no download).
+if [ -f models/export/make_demo_bundle.sh ]; then
+  bash models/export/make_demo_bundle.sh
+fi
+
+say "done in $(( $(date +%s) - t0 )) s"

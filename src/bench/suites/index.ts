@@ -1,0 +1,5 @@
+// Every benchmark suite, in the order `npm run bench` runs them. Add a suite: one import, one entry.
+import type { Benchmark } from '../harness.js';
+import { benchmarks as harness } from './harness.js';
+
+export const suites: Benchmark[][] = [harness];

@@ -1,0 +1,237 @@
+// The one source of truth for the service's settings. Everything optional has a default here;
+// config/adaclip-edge.schema.json is generated from this file (npm run schema), never edited by hand.
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (1-64 chars, MQTT-topic safe)');
+
+export const roiSchema = z
+  .object({
+    x: z.number().int().min(0),
+    y: z.number().int().min(0),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  })
+  .describe('Region of interest in original frame pixels; the model sees only this crop');
+
+const syntheticSource = z.object({
+  kind: z.literal('synthetic'),
+  width: z.number().int().min(64).max(8192).default(1280),
+  height: z.number().int().min(64).max(8192).default(720),
+  fps: z.number().positive().max(240).default(5),
+  defectRate: z.number().min(0).max(1).default(0.2).describe('fraction of parts rendered with a defect'),
+  seed: z.number().int().default(1),
+  frames: z.number().int().positive().optional().describe('stop after this many frames (default: endless)'),
+});
+
+const folderSource = z.object({
+  kind: z.literal('folder'),
+  path: z.string().min(1),
+  pattern: z.string().default('*.{png,jpg,jpeg,bmp,tif,tiff}').describe('glob, matched case-insensitively'),
+  loop: z.boolean().default(false),
+  fps: z.number().positive().max(1000).optional().describe('pace the files; default: as fast as admitted'),
+});
+
+const videoCaptureSource = z.object({
+  kind: z.literal('videocapture'),
+  uri: z
+    .union([z.string().min(1), z.number().int().min(0)])
+    .describe('device index, file path, rtsp:// or http:// URL, or a GStreamer pipeline ending in appsink'),
+  api: z.enum(['any', 'gstreamer', 'ffmpeg', 'v4l2']).default('any'),
+  fps: z.number().positive().max(240).optional().describe('cap the read rate (default: as the camera delivers)'),
+  stallTimeoutMs: z.number().int().positive().default(5000),
+  reconnect: z
+    .object({
+      initialMs: z.number().int().positive().default(500),
+      maxMs: z.number().int().positive().default(30000),
+      jitter: z.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
+});
+
+const triggerSource = z.object({
+  kind: z.literal('trigger'),
+  inner: z.discriminatedUnion('kind', [syntheticSource, folderSource, videoCaptureSource]),
+  mqttTopic: z.string().optional().describe('a message here captures the next frame; payload may carry partId'),
+  http: z.boolean().default(false).describe('also accept POST /api/cameras/<id>/trigger on the dashboard'),
+});
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  syntheticSource,
+  folderSource,
+  videoCaptureSource,
+  triggerSource,
+]);
+
+export const admissionSchema = z
+  .object({
+    policy: z
+      .enum(['latest', 'keep-all', 'every-nth'])
+      .default('latest')
+      .describe('latest: live cameras, drop stale frames; keep-all: folders and offline runs'),
+    everyNth: z.number().int().positive().default(1),
+    queueSize: z.number().int().positive().max(10000).default(2),
+    staleMs: z.number().int().positive().default(2000).describe('frames older than this at admission are dropped'),
+  })
+  .prefault({});
+
+export const thresholdsSchema = z
+  .object({
+    image: z.number().min(0).max(1).default(0.5).describe('image score at or above which a frame is anomalous'),
+    pixel: z.number().min(0).max(1).default(0.5).describe('smoothed-map value at or above which a pixel is defective'),
+    clear: z.number().min(0).max(1).optional().describe('hysteresis: score below which an alarm clears'),
+    minRegionAreaPct: z.number().min(0).max(100).default(0.05),
+  })
+  .prefault({});
+
+export const decisionSchema = z
+  .object({
+    k: z.number().int().positive().default(1).describe('anomalous in k of the last n frames raises an alarm'),
+    n: z.number().int().positive().default(1),
+    cooldownMs: z.number().int().min(0).default(0),
+    severity: z
+      .object({ warning: z.number().min(0).max(1).default(0.5), critical: z.number().min(0).max(1).default(0.8) })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const cameraSchema = z.object({
+  id,
+  className: z.string().min(1).max(128).describe('the product name the prompts describe, e.g. "screw"'),
+  source: sourceSchema,
+  roi: roiSchema.optional(),
+  rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
+  admission: admissionSchema,
+  thresholds: thresholdsSchema,
+  decision: decisionSchema,
+});
+
+const tlsSchema = z.object({
+  ca: z.string().optional().describe('path of the CA certificate (PEM)'),
+  cert: z.string().optional().describe('path of the client certificate (PEM)'),
+  key: z.string().optional().describe('path of the client key (PEM)'),
+  rejectUnauthorized: z.boolean().default(true),
+  servername: z.string().optional(),
+});
+
+export const mqttSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional()
+      .describe('broker URL; when absent an embedded broker is started in-process'),
+    embedded: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(1883) })
+      .prefault({}),
+    clientId: z.string().min(1).max(64).optional(),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+    username: z.string().optional(),
+    password: z.string().optional().describe('prefer ADACLIP_EDGE__MQTT__PASSWORD or passwordFile'),
+    passwordFile: z.string().optional(),
+    tls: tlsSchema.optional(),
+    baseTopic: z
+      .string()
+      .regex(/^[^#+]+$/, 'a topic without wildcards')
+      .default('adaclip-edge'),
+    keepaliveS: z.number().int().positive().default(30),
+    qos: z.union([z.literal(0), z.literal(1)]).default(1),
+    outbox: z
+      .object({
+        path: z.string().default('var/outbox.sqlite'),
+        maxEvents: z.number().int().positive().default(100000),
+        overflow: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
+        inflight: z.number().int().positive().max(1000).default(64),
+      })
+      .prefault({}),
+    sparkplug: z
+      .object({
+        enabled: z.boolean().default(false),
+        groupId: z.string().default('adaclip-edge'),
+        edgeNodeId: z.string().optional().describe('default: <site>-<line>'),
+        primaryHostId: z.string().optional().describe('wait for this host to be ONLINE before births'),
+      })
+      .prefault({}),
+    commands: z
+      .object({
+        enabled: z.boolean().default(true),
+        allow: z
+          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth']))
+          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth']),
+        maxPayloadBytes: z.number().int().positive().default(4096),
+      })
+      .prefault({}),
+    statsIntervalS: z.number().int().positive().default(60),
+  })
+  .prefault({});
+
+export const modelSchema = z.object({
+  bundle: z.string().min(1).describe('folder holding manifest.json, model.onnx and the vocabulary'),
+  engine: z
+    .object({
+      backend: z.enum(['auto', 'onnxruntime', 'tensorrt']).default('auto'),
+      providers: z
+        .array(z.enum(['cpu', 'cuda', 'tensorrt']))
+        .default(['cpu'])
+        .describe('onnxruntime execution providers, in order of preference'),
+      threads: z.number().int().min(0).default(0).describe('intra-op threads; 0 = onnxruntime default'),
+      maxBatch: z.number().int().positive().max(64).default(4),
+      precision: z.enum(['fp16', 'fp32']).default('fp16').describe('TensorRT engine precision'),
+      engineCacheDir: z.string().optional().describe('default: beside model.onnx'),
+    })
+    .prefault({}),
+  hsf: z
+    .object({
+      enabled: z.boolean().default(true),
+      device: z.enum(['auto', 'cpu', 'gpu']).default('auto'),
+    })
+    .prefault({}),
+});
+
+export const configSchema = z.object({
+  site: id.default('site'),
+  line: id.default('line'),
+  log: z
+    .object({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      pretty: z.enum(['auto', 'always', 'never']).default('auto'),
+    })
+    .prefault({}),
+  model: modelSchema,
+  cameras: z
+    .array(cameraSchema)
+    .min(1, 'at least one camera')
+    .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique'),
+  pipeline: z
+    .object({
+      batchDeadlineMs: z.number().int().min(0).default(10).describe('wait this long to fill a batch'),
+      maxInFlight: z.number().int().positive().max(16).default(1).describe('engine calls in flight per device'),
+      shutdownDrainMs: z.number().int().min(0).default(5000),
+    })
+    .prefault({}),
+  mqtt: mqttSchema,
+  snapshots: z
+    .object({
+      enabled: z.boolean().default(true),
+      dir: z.string().default('var/snapshots'),
+      maxCount: z.number().int().positive().default(1000),
+      maxBytes: z.number().int().positive().default(512 * 1024 * 1024),
+      maxAgeH: z.number().positive().default(72),
+      jpegQuality: z.number().int().min(10).max(100).default(85),
+    })
+    .prefault({}),
+  dashboard: z
+    .object({
+      enabled: z.boolean().default(true),
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraConfig = z.infer<typeof cameraSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type MqttConfig = z.infer<typeof mqttSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;

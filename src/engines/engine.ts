@@ -1,0 +1,50 @@
+// One interface for every inference backend (onnxruntime, our node-tensorrt addon). Adding a
+// backend means one file in this folder and one entry in select.ts, as Frigate does with detectors.
+import type { Manifest } from '../model/manifest.js';
+
+/** A batch of preprocessed images plus, per image, the tokens of its class's prompt sentences. */
+export interface EngineInput {
+  /** float32 [B,3,S,S], normalised. */
+  images: Float32Array;
+  /** int64 [B,Q,T]: the sentences of each image's class (see model/prompts). */
+  tokens: BigInt64Array;
+  batch: number;
+  /** Q and T of tokens. */
+  sentences: number;
+  context: number;
+}
+
+/** What the engine returns for a batch, on the host. Shapes as in docs/model-bundle.md. */
+export interface EngineOutput {
+  batch: number;
+  imageSize: number;
+  embedDim: number;
+  topK: number;
+  layers: number;
+  /** float32 [B,S,S] */
+  anomalyMap: Float32Array;
+  /** float32 [B,D] */
+  globalFeature: Float32Array;
+  /** float32 [B,2,D] */
+  textFeatures: Float32Array;
+  /** int64 [B,K] as numbers */
+  hsfIndices: Int32Array;
+  /** float32 [B,K,L,D] */
+  hsfTokens: Float32Array;
+}
+
+export interface EngineInfo {
+  backend: 'onnxruntime' | 'tensorrt';
+  /** e.g. "cpu", "cuda", "tensorrt fp16 (Orin)". */
+  device: string;
+  maxBatch: number;
+  /** Where HSF inputs live after run(): "host" or "device" (then HSF runs on the GPU). */
+  hsfInputsOn: 'host' | 'device';
+}
+
+export interface Engine {
+  readonly info: EngineInfo;
+  readonly manifest: Manifest;
+  run(input: EngineInput): Promise<EngineOutput>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+// manifest.json of a model bundle: the contract between models/export/export.py (writer) and the
+// service (reader). docs/model-bundle.md explains every field. Bump formatVersion on any breaking change.
+import { z } from 'zod';
+
+const tensorSpec = z.object({
+  name: z.string(),
+  dtype: z.enum(['float32', 'float16', 'int64', 'int32']),
+  /** Symbolic dims are strings ("batch", "context"); fixed dims are numbers. */
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string()])),
+});
+
+const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
+
+export const manifestSchema = z.object({
+  format: z.literal('adaclip-edge-bundle'),
+  formatVersion: z.literal(1),
+  architecture: z.object({
+    name: z.string(),
+    embedDim: z.number().int().positive(),
+    vision: z.object({
+      width: z.number().int().positive(),
+      layers: z.number().int().positive(),
+      heads: z.number().int().positive(),
+      patchSize: z.number().int().positive(),
+      nativeImageSize: z.number().int().positive(),
+    }),
+    text: z.object({
+      width: z.number().int().positive(),
+      layers: z.number().int().positive(),
+      heads: z.number().int().positive(),
+      contextLength: z.number().int().positive(),
+      vocabSize: z.number().int().positive(),
+    }),
+    activation: z.enum(['gelu', 'quick_gelu']),
+  }),
+  imageSize: z.number().int().positive(),
+  grid: z.number().int().positive(),
+  normalize: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3) }),
+  adaclip: z.object({
+    promptDepth: z.number().int().nonnegative(),
+    promptLength: z.number().int().nonnegative(),
+    promptType: z.enum(['S', 'D', 'SD']),
+    promptBranch: z.enum(['V', 'L', 'VL']),
+    outputLayers: z.array(z.number().int().positive()).min(1),
+  }),
+  hsf: z.object({
+    kClusters: z.number().int().positive(),
+    topK: z.number().int().positive(),
+    alpha: z.number().min(0).max(1),
+  }),
+  prompts: z.object({
+    normalStates: z.array(z.string()).min(1),
+    abnormalStates: z.array(z.string()).min(1),
+    templates: z.array(z.string()).min(1),
+  }),
+  tokenizer: z.object({
+    vocab: z.string().describe('file name of the gzipped BPE merges inside the bundle'),
+    sot: z.number().int().nonnegative(),
+    eot: z.number().int().nonnegative(),
+    bytesOnly: z.boolean().describe('true for a vocabulary without merges (untrained demo bundles)'),
+  }),
+  onnx: z.object({
+    file: z.string(),
+    opset: z.number().int().min(17),
+    inputs: z.array(tensorSpec),
+    outputs: z.array(tensorSpec),
+  }),
+  files: z.record(z.string(), fileEntry),
+  provenance: z.object({
+    kind: z.enum(['checkpoint', 'untrained-test']),
+    clip: z.object({ file: z.string(), sha256: z.string() }).optional(),
+    adaclip: z.object({ file: z.string(), sha256: z.string() }).optional(),
+    exporter: z.string(),
+    createdAt: z.string(),
+    seed: z.number().int().optional(),
+  }),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** ONNX input and output names, fixed by docs/model-bundle.md. */
+export const IO = {
+  image: 'image',
+  tokens: 'tokens',
+  anomalyMap: 'anomaly_map',
+  globalFeature: 'global_feature',
+  textFeatures: 'text_features',
+  hsfIndices: 'hsf_indices',
+  hsfTokens: 'hsf_tokens',
+} as const;
