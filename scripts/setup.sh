@@ -31,7 +31,7 @@ fi
 # 2. npm dependencies. The OpenCV binding's auto-build would clone OpenCV from the internet: use the
 #    system OpenCV instead. onnxruntime-node's postinstall would download CUDA binaries: skip it.
 export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 ONNXRUNTIME_NODE_INSTALL=skip
-export CC="ccache gcc" CXX="ccache g++" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CC="ccache gcc" CXX="ccache g++" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" JOBS=max
 stamp_want="$(sha256sum package-lock.json | cut -c1-16)-$(node --version)"
 stamp_file=node_modules/.adaclip-edge-setup
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_want" ]; then

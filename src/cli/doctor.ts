@@ -1,0 +1,111 @@
+// `adaclip-edge doctor`: what is present and usable, one line each; exits non-zero when the given
+// config cannot run. Each check is independent: one failing import never hides the others.
+import { createConnection } from 'node:net';
+import { existsSync } from 'node:fs';
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+
+export interface DoctorLine {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** A failed required check makes the config unrunnable (exit 1); optional ones only inform. */
+  required?: boolean;
+}
+
+export async function doctorCommand(opts: { config?: string }): Promise<number> {
+  const lines: DoctorLine[] = [];
+  const add = (l: DoctorLine) => {
+    lines.push(l);
+    const mark = l.ok ? 'ok  ' : l.required ? 'FAIL' : 'no  ';
+    console.log(`${mark} ${l.name.padEnd(14)} ${l.detail}`);
+  };
+  add({ name: 'node', ok: true, detail: process.version });
+  add(await check('opencv', true, async () => {
+    const cv = (await import('../util/opencv.js')).loadOpenCV();
+    return `OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (@u4/opencv4nodejs)`;
+  }));
+  for (const l of await platformLines()) add(l);
+
+  let cfg: Config | undefined;
+  if (opts.config) {
+    try {
+      cfg = loadConfigFile(opts.config);
+      add({ name: 'config', ok: true, detail: `${opts.config}: valid, ${cfg.cameras.length} camera(s)`, required: true });
+    } catch (err) {
+      const detail = err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message;
+      add({ name: 'config', ok: false, detail: `${opts.config}: ${detail}`, required: true });
+    }
+  }
+  if (cfg) {
+    add(await check('bundle', true, async () => {
+      const { loadBundle } = await import('../model/bundle.js');
+      const b = await loadBundle(cfg.model.bundle);
+      const kind = b.manifest.provenance.kind;
+      return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${kind === 'untrained-test' ? 'UNTRAINED (random weights)' : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '')}`;
+    }));
+    add(await brokerLine(cfg));
+    for (const cam of cfg.cameras) add(sourceLine(cam));
+  }
+  const failed = lines.filter((l) => l.required && !l.ok);
+  if (failed.length) console.log(`\n${failed.length} required check(s) failed: this config cannot run`);
+  return failed.length ? 1 : 0;
+}
+
+async function check(name: string, required: boolean, fn: () => Promise<string>): Promise<DoctorLine> {
+  try {
+    return { name, ok: true, detail: await fn(), required };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message.split('\n')[0], required };
+  }
+}
+
+/** onnxruntime, TensorRT, CUDA and the HSF implementation, from the engines' own probe. */
+async function platformLines(): Promise<DoctorLine[]> {
+  try {
+    const probe = (await import('../engines/probe.js')) as unknown as {
+      probePlatform: () => Promise<{ name: string; ok: boolean; detail: string }[]>;
+    };
+    return (await probe.probePlatform()).map((l) => ({ ...l, required: false }));
+  } catch (err) {
+    return [{ name: 'engines', ok: false, detail: `probe unavailable: ${(err as Error).message}`, required: false }];
+  }
+}
+
+async function brokerLine(cfg: Config): Promise<DoctorLine> {
+  if (!cfg.mqtt.url) {
+    return { name: 'broker', ok: true, detail: `embedded broker will listen on ${cfg.mqtt.embedded.host}:${cfg.mqtt.embedded.port}` };
+  }
+  const u = new URL(cfg.mqtt.url);
+  const secure = u.protocol === 'mqtts:' || u.protocol === 'wss:' || u.protocol === 'ssl:';
+  const port = Number(u.port || (secure ? 8883 : 1883));
+  const ok = await new Promise<string | undefined>((resolve) => {
+    const s = createConnection({ host: u.hostname, port, timeout: 3000 });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(undefined);
+    });
+    s.once('timeout', () => {
+      s.destroy();
+      resolve('timed out after 3 s');
+    });
+    s.once('error', (e) => resolve(e.message));
+  });
+  return {
+    name: 'broker',
+    ok: ok === undefined,
+    detail: ok === undefined ? `${u.host} reachable (TCP)` : `${u.host} unreachable: ${ok} (events wait in the outbox)`,
+    required: false,
+  };
+}
+
+function sourceLine(cam: Config['cameras'][number]): DoctorLine {
+  const src = cam.source.kind === 'trigger' ? cam.source.inner : cam.source;
+  const name = `camera ${cam.id}`;
+  if (src.kind === 'folder') {
+    const ok = existsSync(src.path);
+    return { name, ok, detail: ok ? `folder ${src.path}` : `folder ${src.path} does not exist`, required: true };
+  }
+  if (src.kind === 'videocapture') return { name, ok: true, detail: `videocapture ${String(src.uri)} (opened at run time, retried with backoff)` };
+  return { name, ok: true, detail: `${src.kind} source` };
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// adaclip-edge: the command-line entry point. Each command's work lives in its own module, imported
+// lazily so that `--help` and `doctor` start fast and a broken optional part cannot stop the others.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../util/paths.js';
+
+const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command();
+program
+  .name('adaclip-edge')
+  .description('Zero-shot anomaly detection on production lines: AdaCLIP on the edge, events over MQTT')
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('run')
+  .description('run the inspection service: cameras -> AdaCLIP -> decisions -> MQTT events')
+  .requiredOption('-c, --config <file>', 'YAML config file (see config/*.yaml)')
+  .option('--log-level <level>', 'override log.level')
+  .action(async (opts: { config: string; logLevel?: string }) => {
+    const { runCommand } = await import('./run.js');
+    process.exitCode = await runCommand(opts);
+  });
+
+program
+  .command('infer')
+  .description('score images or preprocessed .npy tensors with a model bundle, one JSON line per input')
+  .requiredOption('-b, --bundle <dir>', 'model bundle folder (manifest.json, model.onnx, vocabulary)')
+  .requiredOption('--class <name>', 'product name the prompts describe, e.g. "screw"')
+  .requiredOption('-o, --out <dir>', 'folder for the maps (.npy) and overlays (.png)')
+  .option('--json', 'print only the JSON lines on stdout (logs go to stderr)', false)
+  .addOption(new Option('--threads <n>', 'onnxruntime intra-op threads (0 = default)').default('0'))
+  .argument('<input...>', 'image files (png, jpg, ...) or float32 .npy tensors [3,S,S]')
+  .action(async (inputs: string[], opts: { bundle: string; class: string; out: string; json: boolean; threads: string }) => {
+    const { inferCommand } = await import('./infer-command.js');
+    process.exitCode = await inferCommand(inputs, opts);
+  });
+
+program
+  .command('doctor')
+  .description('check what is present and usable: OpenCV, onnxruntime, TensorRT, CUDA, broker, model bundle')
+  .option('-c, --config <file>', 'also check this config: its bundle, broker and cameras')
+  .action(async (opts: { config?: string }) => {
+    const { doctorCommand } = await import('./doctor.js');
+    process.exitCode = await doctorCommand(opts);
+  });
+
+program
+  .command('export')
+  .description('export an AdaCLIP checkpoint to a model bundle (runs models/export/export.py)')
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument('[args...]', 'arguments for export.py (see: adaclip-edge export --help)')
+  .action(async (args: string[]) => {
+    const { exportCommand } = await import('./export-command.js');
+    process.exitCode = await exportCommand(args);
+  });
+
+program
+  .command('build-engine')
+  .description('build (or reuse) the TensorRT engine for a bundle on this device')
+  .requiredOption('-b, --bundle <dir>', 'model bundle folder')
+  .addOption(new Option('--precision <p>', 'engine precision').choices(['fp16', 'fp32']).default('fp16'))
+  .option('--max-batch <n>', 'largest batch the engine accepts', '4')
+  .option('--force', 'rebuild even when a matching engine is cached', false)
+  .action(async (opts: { bundle: string; precision: 'fp16' | 'fp32'; maxBatch: string; force: boolean }) => {
+    const { buildEngineCommand } = await import('./build-engine-command.js');
+    process.exitCode = await buildEngineCommand(opts);
+  });
+
+program
+  .command('eval')
+  .description('score a labelled folder (good/ and defect sub-folders) and report image AUROC')
+  .requiredOption('-b, --bundle <dir>', 'model bundle folder')
+  .requiredOption('--class <name>', 'product name')
+  .argument('<folder>', 'folder with a "good" sub-folder and one or more defect sub-folders')
+  .action(async (folder: string, opts: { bundle: string; class: string }) => {
+    const { evalCommand } = await import('./eval-command.js');
+    process.exitCode = await evalCommand(folder, opts);
+  });
+
+program
+  .command('bench')
+  .description('run benchmarks (same as npm run bench): [NAME_PREFIX...] [--json FILE] [--long] [--list]')
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    process.argv = [process.argv[0], 'bench', ...args];
+    await import('../bench/main.js');
+  });
+
+program
+  .command('config-schema')
+  .description('print the JSON Schema of the config file (also in config/adaclip-edge.schema.json)')
+  .action(async () => {
+    const { configJsonSchema } = await import('../config/json-schema.js');
+    console.log(JSON.stringify(configJsonSchema(), null, 2));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`adaclip-edge: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,51 @@
+// `adaclip-edge run --config FILE`: loads and validates the config, starts the service, and stops it
+// cleanly on SIGINT/SIGTERM (a second signal forces the exit).
+import { loadConfigFile, ConfigError } from '../config/load.js';
+import { createLogger } from '../util/log.js';
+
+export async function runCommand(opts: { config: string; logLevel?: string }): Promise<number> {
+  let cfg;
+  try {
+    cfg = loadConfigFile(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.logLevel) cfg.log.level = opts.logLevel as typeof cfg.log.level;
+  const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty });
+  const { Service } = await import('../service.js');
+  const service = new Service(cfg, logger);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping: draining in-flight frames');
+    stopping = service.stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  try {
+    await service.start();
+  } catch (err) {
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    await service.stop().catch(() => undefined);
+    await flush(logger);
+    return 1;
+  }
+  const code = await service.finished;
+  if (stopping) await stopping;
+  logger.info('stopped');
+  await flush(logger);
+  return code;
+}
+
+async function flush(logger: { flush?: (cb?: (err?: Error) => void) => void }): Promise<void> {
+  await new Promise<void>((resolve) => (logger.flush ? logger.flush(() => resolve()) : resolve()));
+}
