@@ -122,8 +122,11 @@ class ModelConfig:
         return 'S' in self.prompt_type
 
 
-def load_arch(arch: str) -> tuple[str, dict]:
-    """ARCH is a known name or a path to a JSON file in the official model_configs format."""
+def load_arch(arch) -> tuple[str, dict]:
+    """ARCH is a known name, a path to a JSON file in the official model_configs format, or a
+    (name, dict) pair in that format."""
+    if isinstance(arch, tuple):
+        return arch[0], json.loads(json.dumps(arch[1]))
     if arch in NAMED_ARCHS:
         return arch, json.loads(json.dumps(NAMED_ARCHS[arch]))
     if os.path.isfile(arch):
@@ -146,7 +149,7 @@ def _req_int(d: dict, key: str, where: str) -> int:
     return v
 
 
-def build_config(arch: str, image_size: int, prompt_depth: int = 4, prompt_length: int = 5,
+def build_config(arch, image_size: int, prompt_depth: int = 4, prompt_length: int = 5,
                  prompt_type: str = 'SD', prompt_branch: str = 'VL', output_layers: List[int] | None = None,
                  k_clusters: int = 20, hsf_top_k: int | None = None, hsf_alpha: float = 0.2) -> ModelConfig:
     name, cfg = load_arch(arch)
@@ -233,3 +236,27 @@ def build_config(arch: str, image_size: int, prompt_depth: int = 4, prompt_lengt
         hsf_top_k=hsf_top_k if hsf_top_k is not None else 5 * k_clusters,
         hsf_alpha=hsf_alpha,
     )
+
+
+def arch_dict_from_manifest(manifest: dict) -> tuple[str, dict]:
+    """The model_configs-style description of a bundle's architecture (for rebuilding its model)."""
+    a = manifest['architecture']
+    v, t = a['vision'], a['text']
+    cfg = {
+        'embed_dim': a['embedDim'],
+        'vision_cfg': {'image_size': v['nativeImageSize'], 'layers': v['layers'], 'width': v['width'],
+                       'head_width': v['width'] // v['heads'], 'patch_size': v['patchSize']},
+        'text_cfg': {'context_length': t['contextLength'], 'vocab_size': t['vocabSize'], 'width': t['width'],
+                     'heads': t['heads'], 'layers': t['layers']},
+    }
+    if a.get('activation') == 'quick_gelu':
+        cfg['quick_gelu'] = True
+    return a['name'], cfg
+
+
+def config_from_manifest(manifest: dict) -> ModelConfig:
+    ada, hsf = manifest['adaclip'], manifest['hsf']
+    return build_config(arch_dict_from_manifest(manifest), manifest['imageSize'], prompt_depth=ada['promptDepth'],
+                        prompt_length=ada['promptLength'], prompt_type=ada['promptType'],
+                        prompt_branch=ada['promptBranch'], output_layers=ada['outputLayers'],
+                        k_clusters=hsf['kClusters'], hsf_top_k=hsf['topK'], hsf_alpha=hsf['alpha'])
