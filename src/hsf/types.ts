@@ -27,6 +27,10 @@ export interface HsfResult {
   fused: Float32Array;
   /** [B,K] cluster label of each selected token. */
   labels: Int32Array;
+  /** [B,D] f: the normalised mean of the cluster centres, before the fusion with u (for parity checks). */
+  clusterFeature?: Float32Array;
+  /** [B] K-Means inertia (sum of squared distances to the cluster means) of the kept run. */
+  inertia?: Float64Array;
 }
 
 export interface HsfRunner {
