@@ -146,7 +146,7 @@ def finish_bundle(out_dir: str, cfg: ModelConfig, vocab_path: str, provenance: d
     files = {}
     for name in sorted(os.listdir(out_dir)):
         full = os.path.join(out_dir, name)
-        if name == 'manifest.json' or not os.path.isfile(full):
+        if name == 'manifest.json' or name.startswith('.') or not os.path.isfile(full):
             continue
         files[name] = {'sha256': sha256_file(full), 'bytes': os.path.getsize(full)}
     manifest = build_manifest(cfg, files, vocab_name, vocab_ids, provenance, onnx_file)
