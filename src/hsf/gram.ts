@@ -1,15 +1,30 @@
 // G = X X^T for the K rows of one image (row i = the L*D values of token i, all layers).
-// Every entry is summed in float64, strictly in element order e = 0..n-1, one accumulator per
-// entry: the products of two float32 are exact in float64, so the CUDA port, which sums each
-// entry in the same order, gets bit-identical G and therefore identical K-Means labels.
-// Blocking (4 columns at a time, CHUNK elements at a time for cache reuse) changes only which
-// entries are worked on together, never the order of one entry's additions.
+// Fixed summation order, shared with the WASM kernel (gram-wasm.ts) and the CUDA port: four
+// float64 partial sums s_r = sum over e = r (mod 4), ascending e, of x_i[e] * x_j[e], then
+// G_ij = (s_0 + s_1) + (s_2 + s_3). The products of two float32 are exact in float64 and the order
+// is fixed, so every implementation gets bit-identical G and therefore identical K-Means labels.
+// Four lanes also match two f64x2 SIMD accumulators and give the scalar loop independent chains.
 
-const CHUNK = 512;
+/** The reference: one pair at a time, in the defined order. */
+export function gramEntry(x: Float32Array, oi: number, oj: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let e = 0;
+  for (; e + 3 < n; e += 4) {
+    s0 += x[oi + e] * x[oj + e];
+    s1 += x[oi + e + 1] * x[oj + e + 1];
+    s2 += x[oi + e + 2] * x[oj + e + 2];
+    s3 += x[oi + e + 3] * x[oj + e + 3];
+  }
+  if (e < n) s0 += x[oi + e] * x[oj + e];
+  if (e + 1 < n) s1 += x[oi + e + 1] * x[oj + e + 1];
+  if (e + 2 < n) s2 += x[oi + e + 2] * x[oj + e + 2];
+  return s0 + s1 + (s2 + s3);
+}
 
-/**
- * Fills g (K*K, row-major, symmetric) from x (float32 rows of length n starting at xOffset).
- */
+/** Fills g (rows*rows, row-major, symmetric) from x (float32 rows of length n at xOffset). */
 export function gramFloat64(
   x: Float32Array,
   xOffset: number,
@@ -17,43 +32,12 @@ export function gramFloat64(
   n: number,
   g: Float64Array,
 ): void {
-  g.fill(0, 0, rows * rows);
-  for (let e0 = 0; e0 < n; e0 += CHUNK) {
-    const e1 = Math.min(n, e0 + CHUNK);
-    for (let i = 0; i < rows; i++) {
-      const oi = xOffset + i * n;
-      const gi = i * rows;
-      let j = i;
-      for (; j + 3 < rows; j += 4) {
-        const o0 = xOffset + j * n;
-        const o1 = o0 + n;
-        const o2 = o1 + n;
-        const o3 = o2 + n;
-        let a0 = g[gi + j];
-        let a1 = g[gi + j + 1];
-        let a2 = g[gi + j + 2];
-        let a3 = g[gi + j + 3];
-        for (let e = e0; e < e1; e++) {
-          const v = x[oi + e];
-          a0 += v * x[o0 + e];
-          a1 += v * x[o1 + e];
-          a2 += v * x[o2 + e];
-          a3 += v * x[o3 + e];
-        }
-        g[gi + j] = a0;
-        g[gi + j + 1] = a1;
-        g[gi + j + 2] = a2;
-        g[gi + j + 3] = a3;
-      }
-      for (; j < rows; j++) {
-        const oj = xOffset + j * n;
-        let a = g[gi + j];
-        for (let e = e0; e < e1; e++) a += x[oi + e] * x[oj + e];
-        g[gi + j] = a;
-      }
-    }
-  }
   for (let i = 0; i < rows; i++) {
-    for (let j = i + 1; j < rows; j++) g[j * rows + i] = g[i * rows + j];
+    const oi = xOffset + i * n;
+    for (let j = i; j < rows; j++) {
+      const v = gramEntry(x, oi, xOffset + j * n, n);
+      g[i * rows + j] = v;
+      g[j * rows + i] = v;
+    }
   }
 }

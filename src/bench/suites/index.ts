@@ -1,5 +1,6 @@
 // Every benchmark suite, in the order `npm run bench` runs them. Add a suite: one import, one entry.
 import type { Benchmark } from '../harness.js';
 import { benchmarks as harness } from './harness.js';
+import { benchmarks as hsf } from './hsf.js';
 
-export const suites: Benchmark[][] = [harness];
+export const suites: Benchmark[][] = [harness, hsf];

@@ -1,0 +1,128 @@
+// HSF benchmarks (issue 4), ms per image, for 100 selected tokens x 4 layers x 768, k = 20, on
+// clustered synthetic tokens (L2-normalised rows, fixed seeds): ours (batch 1 and 16), the
+// official path (scikit-learn KMeans + torch centre averaging in a /usr/bin/python3 subprocess,
+// same data, same run) and the npm ml-kmeans library doing the same K-Means on the same X.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { kmeans as mlKmeans } from 'ml-kmeans';
+import { CpuHsfRunner } from '../../hsf/cpu.js';
+import { FusionWorkspace, clusterCentres, fuseAndScore } from '../../hsf/fusion.js';
+import { clusteredTokens } from '../../hsf/synthetic.js';
+import type { HsfInput } from '../../hsf/types.js';
+import { writeNpy } from '../../util/npy.js';
+import { measure, summarize, type Benchmark, type BenchResult } from '../harness.js';
+
+const ROWS = 100;
+const LAYERS = 4;
+const DIM = 768;
+const K = 20;
+const ALPHA = 0.2;
+const SETTINGS = { kClusters: K, alpha: ALPHA };
+const PYTHON = '/usr/bin/python3';
+
+/** The repository root (from src/ under tsx or dist/src/ compiled): the folder with package.json. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('hsf bench: repository root not found');
+    dir = up;
+  }
+  return dir;
+}
+
+/** A batch of realistic HSF inputs: 12 true directions per image, noise 1.0, unit rows. */
+export function benchInput(batch: number): HsfInput {
+  const per = ROWS * LAYERS * DIM;
+  const tokens = new Float32Array(batch * per);
+  for (let b = 0; b < batch; b++) {
+    clusteredTokens(
+      { seed: 1000 + b, rows: ROWS, layers: LAYERS, dim: DIM, centres: 12, spread: 1 },
+      tokens,
+      b * per,
+    );
+  }
+  const feats = clusteredTokens({ seed: 77, rows: batch, layers: 3, dim: DIM, centres: 0, spread: 1 });
+  const globalFeature = new Float32Array(batch * DIM);
+  const textFeatures = new Float32Array(batch * 2 * DIM);
+  for (let b = 0; b < batch; b++) {
+    globalFeature.set(feats.subarray(b * 3 * DIM, b * 3 * DIM + DIM), b * DIM);
+    textFeatures.set(feats.subarray(b * 3 * DIM + DIM, (b + 1) * 3 * DIM), b * 2 * DIM);
+  }
+  return { batch, topK: ROWS, layers: LAYERS, embedDim: DIM, tokens, globalFeature, textFeatures };
+}
+
+function ours(batch: number): Benchmark {
+  const name = `hsf.ours.b${batch}`;
+  return {
+    name,
+    description: `ms per image: our CPU HSF (Gram K-Means, 8 inits + Hartigan) at batch ${batch}, 100x4x768, k=20`,
+    async run() {
+      const input = benchInput(batch);
+      const runner = new CpuHsfRunner();
+      const samples = await measure(() => runner.runSync(input, SETTINGS), {
+        per: batch,
+        iterations: batch === 1 ? 50 : 10,
+        maxMs: 20_000,
+      });
+      return summarize(name, 'ms', samples, { batch, nInit: runner.kmeans.nInit });
+    },
+  };
+}
+
+const official: Benchmark = {
+  name: 'hsf.official.b1',
+  description:
+    'ms per image: the official HSF path (sklearn KMeans n_init=auto + torch centre averaging, /usr/bin/python3)',
+  async run(): Promise<BenchResult> {
+    const input = benchInput(1);
+    const dir = mkdtempSync(join(tmpdir(), 'hsf-bench-'));
+    try {
+      writeNpy(join(dir, 'tokens.npy'), input.tokens, [ROWS, LAYERS, DIM]);
+      writeNpy(join(dir, 'u.npy'), input.globalFeature, [DIM]);
+      writeNpy(join(dir, 't.npy'), input.textFeatures, [2, DIM]);
+      const script = join(repoRoot(), 'models', 'hsf-reference', 'official_hsf_bench.py');
+      const args = [script, ...['tokens', 'u', 't'].map((f) => join(dir, `${f}.npy`)), '30', '3'];
+      const { stdout } = await promisify(execFile)(PYTHON, args, { timeout: 300_000 });
+      const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+        samples_ms: number[];
+        sklearn: string;
+      };
+      return summarize('hsf.official.b1', 'ms', out.samples_ms, { sklearn: out.sklearn });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+const mlkmeans: Benchmark = {
+  name: 'hsf.mlkmeans.b1',
+  description: 'ms per image: ml-kmeans (kmeans++, 1 init) on the same X + our centre averaging and fusion',
+  async run() {
+    const input = benchInput(1);
+    const n = LAYERS * DIM;
+    // the row arrays ml-kmeans wants are built once, outside the timing (in its favour)
+    const rows = Array.from({ length: ROWS }, (_, i) =>
+      Array.from(input.tokens.subarray(i * n, (i + 1) * n)),
+    );
+    const ws = new FusionWorkspace(K, DIM);
+    const labels = new Int32Array(ROWS);
+    let seed = 1;
+    const samples = await measure(
+      () => {
+        const res = mlKmeans(rows, K, { initialization: 'kmeans++', seed: seed++ });
+        labels.set(res.clusters);
+        clusterCentres(input.tokens, 0, ROWS, LAYERS, labels, 0, ws);
+        return fuseAndScore(ws, input.globalFeature, 0, input.textFeatures, 0, ALPHA);
+      },
+      { iterations: 20, maxMs: 20_000 },
+    );
+    return summarize('hsf.mlkmeans.b1', 'ms', samples);
+  },
+};
+
+export const benchmarks: Benchmark[] = [official, ours(1), ours(16), mlkmeans];
