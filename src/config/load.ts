@@ -70,9 +70,12 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, envKeys: string[])
   const lastKey = String(issue.path[issue.path.length - 1] ?? '');
   const shown = SECRET_KEYS.test(lastKey) && value !== undefined ? '"***"' : describeValue(value);
   const fromEnv = envKeys.includes(key) ? ` (set by ${ENV_PREFIX}${key.toUpperCase().replace(/\./g, '__')})` : '';
-  let expected = issue.message;
+  let expected = plainExpectation(issue.message);
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     expected = `one of the known kinds (${describeDiscriminator(issue)})`;
+  } else if (issue.code === 'invalid_union') {
+    const literals = unionLiterals(issue);
+    if (literals.length) expected = `one of ${literals.join(', ')}`;
   }
   if (issue.code === 'unrecognized_keys') {
     return `${key || '<top level>'}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
@@ -81,6 +84,26 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, envKeys: string[])
     return `${key}: missing; expected ${issue.expected}`;
   }
   return `${key || '<top level>'}: got ${shown}${fromEnv}; expected ${expected}`;
+}
+
+// zod's messages are written for developers ("Invalid option: expected one of ..."); keep the useful part.
+function plainExpectation(message: string): string {
+  return message
+    .replace(/^Invalid option: expected /, '')
+    .replace(/^Invalid input: expected /, '')
+    .replace(/^Too (big|small): expected (\w+) to (be|have) /, '$2 ');
+}
+
+function unionLiterals(issue: z.core.$ZodIssue): string[] {
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+  const values: string[] = [];
+  for (const branch of branches) {
+    for (const sub of branch) {
+      if (sub.code !== 'invalid_value') return [];
+      values.push(...sub.values.map((v) => JSON.stringify(v)));
+    }
+  }
+  return values;
 }
 
 function describeDiscriminator(issue: z.core.$ZodIssue): string {

@@ -40,6 +40,7 @@ const videoCaptureSource = z.object({
     .describe('device index, file path, rtsp:// or http:// URL, or a GStreamer pipeline ending in appsink'),
   api: z.enum(['any', 'gstreamer', 'ffmpeg', 'v4l2']).default('any'),
   fps: z.number().positive().max(240).optional().describe('cap the read rate (default: as the camera delivers)'),
+  loop: z.boolean().default(false).describe('a video file starts again at its end (demo, soak tests)'),
   stallTimeoutMs: z.number().int().positive().default(5000),
   reconnect: z
     .object({
