@@ -24,6 +24,8 @@ export interface Detection {
   mapSmoothed: Float32Array;
   mapSize: number;
   regions: Region[];
+  /** Regions that passed the area filter before the per-event cap (regions.length when absent). */
+  regionsTotal?: number;
   anomalous: boolean;
   timings: StageTimings;
 }

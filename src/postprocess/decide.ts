@@ -1,0 +1,325 @@
+// The decision stage for one camera: thresholds the image score and the smoothed map, extracts defect
+// regions in frame pixels, runs the temporal filter (k of n, hysteresis, cooldown) and builds an
+// AnomalyEvent on every alarm transition (raise, clear). Thresholds and the class name can be changed
+// while running (MQTT commands, Sparkplug DCMD); changes apply from the next frame on.
+import { z } from 'zod';
+import { buildEvent, type AnomalyEvent } from '../events/anomaly-event.js';
+import type { ModelProvenance } from '../events/provenance.js';
+import type { Logger } from '../util/log.js';
+import type { StageTimings } from '../util/timings.js';
+import type { Detection } from './detection.js';
+import type { MapSource, Rect, Rotation } from './geometry.js';
+import { DEFAULT_MAX_REGIONS, extractRegions } from './regions.js';
+import { severityOf, validateSeverityLevels, type Severity, type SeverityLevels } from './severity.js';
+import { TemporalFilter, type TemporalConfig, type Transition } from './temporal.js';
+
+export interface Thresholds {
+  image: number;
+  pixel: number;
+  /** Hysteresis: an active alarm clears when the score falls below this. Defaults to `image`. */
+  clear: number;
+  minRegionAreaPct: number;
+}
+
+/** The parts of a camera's config the decision needs (CameraConfig satisfies it). */
+export interface DecisionCamera {
+  id: string;
+  className: string;
+  rotate?: Rotation;
+  thresholds: { image: number; pixel: number; clear?: number; minRegionAreaPct: number };
+  decision: TemporalConfig & { severity: SeverityLevels };
+}
+
+/** Site, line and model identity stamped on every event. */
+export interface EventContext {
+  site: string;
+  line: string;
+  model: ModelProvenance;
+}
+
+export interface DecideInput {
+  seq: number;
+  /** Date.now() at capture. */
+  capturedAtWall: number;
+  /** performance.now() at capture; the cooldown runs on it (falls back to the wall clock). */
+  capturedAtMono?: number;
+  partId?: string;
+  triggerId?: string;
+  score: number;
+  scoreWithoutHsf: number;
+  /** Smoothed anomaly map, float32 [S,S]. */
+  mapSmoothed: Float32Array;
+  mapSize: number;
+  /** Captured frame size and the upright ROI that was resized (ImageTensor.source fits). */
+  source: { width: number; height: number; roi: Rect; rotate?: Rotation };
+  timings?: StageTimings;
+}
+
+export interface DecideResult {
+  detection: Detection;
+  severity: Severity;
+  /** Alarm state after this frame. */
+  active: boolean;
+  transition?: Transition;
+  /** Present on a transition: the event to publish (snapshot references still to attach). */
+  event?: AnomalyEvent;
+  suppressedByCooldown: boolean;
+}
+
+export interface DeciderOptions {
+  logger?: Logger;
+  maxRegions?: number;
+  /** Wall clock for decidedAt (tests pin it). */
+  now?: () => number;
+}
+
+export class DecisionInputError extends Error {
+  override name = 'DecisionInputError';
+}
+
+const thresholdPatchSchema = z.strictObject({
+  image: z.number().min(0).max(1).optional(),
+  pixel: z.number().min(0).max(1).optional(),
+  clear: z.number().min(0).max(1).optional(),
+  minRegionAreaPct: z.number().min(0).max(100).optional(),
+});
+export type ThresholdPatch = z.infer<typeof thresholdPatchSchema>;
+
+const classNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+/** Thrown by setThresholds/setClassName: nothing was changed. */
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
+interface AlarmState {
+  id: string;
+  raisedAtWall: number;
+  peakScore: number;
+  frames: number;
+}
+
+export class Decider {
+  readonly cameraId: string;
+  private className: string;
+  private thresholds: Thresholds;
+  /** Whether `clear` was set explicitly; otherwise it follows `image`. */
+  private clearExplicit: boolean;
+  private readonly temporal: TemporalFilter;
+  private readonly decision: TemporalConfig & { severity: SeverityLevels };
+  private alarm?: AlarmState;
+  private readonly rotate: Rotation;
+  private readonly now: () => number;
+
+  constructor(
+    camera: DecisionCamera,
+    private readonly context: EventContext,
+    private readonly opts: DeciderOptions = {},
+  ) {
+    this.cameraId = camera.id;
+    this.className = parseClassName(camera.className);
+    this.rotate = camera.rotate ?? 0;
+    validateSeverityLevels(camera.decision.severity);
+    this.decision = {
+      k: camera.decision.k,
+      n: camera.decision.n,
+      cooldownMs: camera.decision.cooldownMs,
+      severity: { ...camera.decision.severity },
+    };
+    this.temporal = new TemporalFilter(this.decision);
+    this.clearExplicit = camera.thresholds.clear !== undefined;
+    this.thresholds = { image: 0, pixel: 0, clear: 0, minRegionAreaPct: 0 };
+    this.thresholds = this.merged(camera.thresholds);
+    this.now = opts.now ?? Date.now;
+  }
+
+  getThresholds(): Thresholds {
+    return { ...this.thresholds };
+  }
+
+  getClassName(): string {
+    return this.className;
+  }
+
+  get alarmActive(): boolean {
+    return this.temporal.isActive;
+  }
+
+  /** Validates and applies a partial update; throws SettingError (and changes nothing) when invalid. */
+  setThresholds(patch: unknown): Thresholds {
+    return this.applySettings({ thresholds: patch }).thresholds;
+  }
+
+  /** Validates and applies a new class name; throws SettingError (and changes nothing) when invalid. */
+  setClassName(name: unknown): string {
+    return this.applySettings({ className: name }).className;
+  }
+
+  /**
+   * Class name and thresholds together, all or nothing (a Sparkplug DCMD or MQTT command may carry
+   * both): everything is validated before anything changes.
+   */
+  applySettings(s: { className?: unknown; thresholds?: unknown }): {
+    className: string;
+    thresholds: Thresholds;
+  } {
+    const className = s.className !== undefined ? parseClassName(s.className) : this.className;
+    let thresholds = this.thresholds;
+    let clearExplicit = this.clearExplicit;
+    if (s.thresholds !== undefined) {
+      const r = thresholdPatchSchema.safeParse(s.thresholds);
+      if (!r.success) {
+        const why = r.error.issues.map((i) => `${i.path.join('.') || 'thresholds'}: ${i.message}`).join('; ');
+        throw new SettingError(`invalid thresholds: ${why}`);
+      }
+      thresholds = this.merged(r.data);
+      clearExplicit ||= r.data.clear !== undefined;
+    }
+    if (className !== this.className)
+      this.opts.logger?.info({ cameraId: this.cameraId, className }, 'class name changed');
+    if (thresholds !== this.thresholds)
+      this.opts.logger?.info({ cameraId: this.cameraId, thresholds }, 'thresholds changed');
+    this.className = className;
+    this.thresholds = thresholds;
+    this.clearExplicit = clearExplicit;
+    return { className, thresholds: { ...thresholds } };
+  }
+
+  decide(input: DecideInput): DecideResult {
+    const t0 = performance.now();
+    checkInput(input);
+    const th = this.thresholds;
+    const src: MapSource = { ...input.source, rotate: input.source.rotate ?? this.rotate };
+    const { regions, total } = extractRegions(input.mapSmoothed, input.mapSize, src, {
+      pixelThreshold: th.pixel,
+      minAreaPct: th.minRegionAreaPct,
+      maxRegions: this.opts.maxRegions ?? DEFAULT_MAX_REGIONS,
+    });
+    const anomalous = input.score >= th.image;
+    const severity = severityOf(input.score, this.decision.severity);
+    const step = this.temporal.step(
+      input.score,
+      input.capturedAtMono ?? input.capturedAtWall,
+      th.image,
+      th.clear,
+    );
+
+    const timings: StageTimings = { ...(input.timings ?? {}) };
+    const detection: Detection = {
+      cameraId: this.cameraId,
+      seq: input.seq,
+      className: this.className,
+      score: input.score,
+      scoreWithoutHsf: input.scoreWithoutHsf,
+      mapSmoothed: input.mapSmoothed,
+      mapSize: input.mapSize,
+      regions,
+      regionsTotal: total,
+      anomalous,
+      timings,
+    };
+    const result: DecideResult = {
+      detection,
+      severity,
+      active: step.active,
+      suppressedByCooldown: step.suppressedByCooldown,
+    };
+
+    if (step.transition === 'raise') {
+      this.alarm = { id: '', raisedAtWall: input.capturedAtWall, peakScore: input.score, frames: 1 };
+    } else if (this.alarm && step.active) {
+      this.alarm.frames++;
+      this.alarm.peakScore = Math.max(this.alarm.peakScore, input.score);
+    }
+    timings.decide = performance.now() - t0;
+
+    if (step.transition && this.alarm) {
+      const event = buildEvent({
+        transition: step.transition,
+        alarmId: step.transition === 'raise' ? undefined : this.alarm.id,
+        active: step.active,
+        site: this.context.site,
+        line: this.context.line,
+        cameraId: this.cameraId,
+        frameSeq: input.seq,
+        capturedAtWall: input.capturedAtWall,
+        decidedAtWall: this.now(),
+        partId: input.partId,
+        triggerId: input.triggerId,
+        className: this.className,
+        score: input.score,
+        scoreWithoutHsf: input.scoreWithoutHsf,
+        thresholds: { ...th },
+        anomalous,
+        severity,
+        alarm: {
+          raisedAtWall: this.alarm.raisedAtWall,
+          peakScore: this.alarm.peakScore,
+          frames: this.alarm.frames,
+          clearedAtWall: step.transition === 'clear' ? input.capturedAtWall : undefined,
+        },
+        window: { k: this.decision.k, n: this.decision.n, hits: step.hits },
+        regions,
+        regionCount: total,
+        model: this.context.model,
+        timings,
+      });
+      if (step.transition === 'raise') this.alarm.id = event.id;
+      else this.alarm = undefined;
+      result.transition = step.transition;
+      result.event = event;
+    }
+    return result;
+  }
+
+  /** Forgets the temporal window and any active alarm (a camera that went offline and came back). */
+  reset(): void {
+    this.temporal.reset();
+    this.alarm = undefined;
+  }
+
+  private merged(patch: ThresholdPatch): Thresholds {
+    const image = patch.image ?? this.thresholds.image;
+    const clear = patch.clear ?? (this.clearExplicit ? this.thresholds.clear : image);
+    const next: Thresholds = {
+      image,
+      pixel: patch.pixel ?? this.thresholds.pixel,
+      clear,
+      minRegionAreaPct: patch.minRegionAreaPct ?? this.thresholds.minRegionAreaPct,
+    };
+    for (const [k, v] of Object.entries(next)) {
+      const max = k === 'minRegionAreaPct' ? 100 : 1;
+      if (!(Number.isFinite(v) && v >= 0 && v <= max))
+        throw new SettingError(`invalid thresholds: ${k} must be in [0, ${max}], got ${v}`);
+    }
+    if (next.clear > next.image)
+      throw new SettingError(
+        `invalid thresholds: clear (${next.clear}) must not exceed image (${next.image}), or an alarm could never clear`,
+      );
+    return next;
+  }
+}
+
+function parseClassName(name: unknown): string {
+  const r = classNameSchema.safeParse(name);
+  if (!r.success)
+    throw new SettingError(`invalid class name: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  return r.data;
+}
+
+function checkInput(input: DecideInput): void {
+  if (!Number.isFinite(input.score))
+    throw new DecisionInputError(`score must be a finite number, got ${input.score}`);
+  if (!Number.isFinite(input.scoreWithoutHsf))
+    throw new DecisionInputError(`scoreWithoutHsf must be a finite number, got ${input.scoreWithoutHsf}`);
+  if (!Number.isInteger(input.seq) || input.seq < 0)
+    throw new DecisionInputError(`seq must be a non-negative integer, got ${input.seq}`);
+  if (!Number.isFinite(input.capturedAtWall))
+    throw new DecisionInputError(`capturedAtWall must be epoch milliseconds, got ${input.capturedAtWall}`);
+}
