@@ -16,7 +16,7 @@ export async function runCommand(opts: { config: string; logLevel?: string }): P
   }
   if (opts.logLevel) cfg.log.level = opts.logLevel as typeof cfg.log.level;
   const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty });
-  const { Service } = await import('../service.js');
+  const { Service } = await import('../service/service.js');
   const service = new Service(cfg, logger);
 
   let stopping: Promise<void> | undefined;

@@ -52,9 +52,11 @@ function renderStatus(s) {
 function addEvent(e) {
   const tr = document.createElement('tr');
   tr.className = e.severity || '';
-  const snap = e.snapshots && e.snapshots.overlay ? '<a href="/api/snapshots/' + esc(e.snapshots.overlay.name) + '" target="_blank"><img src="/api/snapshots/' + esc(e.snapshots.overlay.name) + '"></a>' : '';
-  tr.innerHTML = '<td>' + esc((e.capturedAt || e.time || '').replace('T', ' ').slice(0, 23)) + '</td><td>' + esc(e.camera?.id ?? e.cameraId) +
-    '</td><td>' + esc(e.severity) + (e.kind ? ' (' + esc(e.kind) + ')' : '') + '</td><td>' + (typeof e.score === 'number' ? e.score.toFixed(3) : '') +
+  const ov = (e.snapshots || []).find((s) => s.kind === 'overlay');
+  const name = ov ? ov.path.split('/').pop() : '';
+  const snap = ov ? '<a href="/api/snapshots/' + esc(name) + '" target="_blank"><img alt="overlay" src="/api/snapshots/' + esc(name) + '"></a>' : '';
+  tr.innerHTML = '<td>' + esc((e.capturedAt || e.time || '').replace('T', ' ').slice(0, 23)) + '</td><td>' + esc(e.cameraId) +
+    '</td><td>' + esc(e.severity) + (e.transition ? ' (' + esc(e.transition) + ')' : '') + '</td><td>' + (typeof e.score === 'number' ? e.score.toFixed(3) : '') +
     '</td><td>' + (e.regions ? e.regions.length : '') + '</td><td>' + esc(e.partId) + '</td><td>' + snap + '</td>';
   $('events').prepend(tr);
   while ($('events').children.length > 100) $('events').lastChild.remove();

@@ -1,0 +1,90 @@
+// The real preprocess, engine and HSF stages for the pipeline: plain functions over the model
+// bundle, the engine and the HSF runner. The pipeline (src/pipeline) decides when they run.
+import type { CameraConfig } from '../config/schema.js';
+import type { Engine, EngineOutput } from '../engines/engine.js';
+import type { HsfRunner } from '../hsf/types.js';
+import type { Bundle } from '../model/bundle.js';
+import { PromptTokenCache } from '../model/prompts.js';
+import { GaussianFilter } from '../postprocess/gaussian.js';
+import { scoreBatch } from '../postprocess/score.js';
+import { Preprocessor } from '../preprocess/preprocess.js';
+import type { ImageTensor } from '../preprocess/tensor.js';
+import type { Frame } from '../sources/frame.js';
+import type { FrameJob } from '../pipeline/stages.js';
+
+/** What the model says about one frame: the input of the decision stage. */
+export interface ModelResult {
+  score: number;
+  scoreWithoutHsf: number;
+  /** Smoothed anomaly map float32 [S,S] (gaussian sigma 4, as the official evaluation). */
+  mapSmoothed: Float32Array;
+  mapSize: number;
+  source: ImageTensor['source'];
+  /** The class name the prompts were built from. */
+  className: string;
+}
+
+export interface BatchOut {
+  out: EngineOutput;
+  tensors: ImageTensor[];
+  classNames: string[];
+}
+
+export class ModelStages {
+  private readonly pre: Preprocessor;
+  private readonly prompts: PromptTokenCache;
+  private readonly smoother: GaussianFilter;
+  private readonly S: number;
+
+  constructor(
+    private readonly bundle: Bundle,
+    private readonly engine: Engine,
+    private readonly hsf: HsfRunner | undefined,
+    /** The live class name of a camera (changed at run time by commands). */
+    private readonly classNameOf: (cameraId: string) => string,
+  ) {
+    const m = bundle.manifest;
+    this.S = m.imageSize;
+    this.pre = new Preprocessor({ size: this.S, mean: m.normalize.mean as [number, number, number], std: m.normalize.std as [number, number, number] });
+    this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts);
+    this.smoother = new GaussianFilter(this.S, this.S, { sigma: 4, truncate: 4 });
+  }
+
+  /** Tokenises a class name now, so a bad name fails at start or at set-class, not mid-stream. */
+  checkClassName(name: string): void {
+    this.prompts.get(name);
+  }
+
+  /** This is where a tensor is produced: ROI, rotation, PIL-exact resize, normalisation. */
+  preprocess = (frame: Frame, camera: CameraConfig): ImageTensor =>
+    this.pre.frame(frame.image, { roi: camera.roi, rotate: camera.rotate });
+
+  engineRun = async (tensors: ImageTensor[], jobs: readonly FrameJob[]): Promise<BatchOut> => {
+    const B = tensors.length;
+    const per = 3 * this.S * this.S;
+    const images = new Float32Array(B * per);
+    tensors.forEach((t, i) => images.set(t.data, i * per));
+    const classNames = jobs.map((j) => this.classNameOf(j.frame.cameraId));
+    const tok = this.prompts.batch(classNames);
+    const out = await this.engine.run({ images, batch: B, tokens: tok.tokens, sentences: tok.sentences, context: tok.context });
+    return { out, tensors, classNames };
+  };
+
+  fuse = async ({ out, tensors, classNames }: BatchOut): Promise<ModelResult[]> => {
+    const scores = await scoreBatch(out, this.hsf, this.bundle.manifest.hsf);
+    const SS = this.S * this.S;
+    const results: ModelResult[] = [];
+    for (let b = 0; b < out.batch; b++) {
+      const map = out.anomalyMap.subarray(b * SS, (b + 1) * SS);
+      results.push({
+        score: scores.score[b],
+        scoreWithoutHsf: scores.scoreWithoutHsf[b],
+        mapSmoothed: this.smoother.run(map),
+        mapSize: this.S,
+        source: tensors[b].source,
+        className: classNames[b],
+      });
+    }
+    return results;
+  };
+}
