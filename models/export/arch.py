@@ -208,6 +208,10 @@ def build_config(arch, image_size: int, prompt_depth: int = 4, prompt_length: in
         raise ConfigError('--k-clusters must be positive')
     if not 0.0 <= hsf_alpha <= 1.0:
         raise ConfigError('--hsf-alpha must be in [0, 1]')
+    n_patches = (image_size // patch) ** 2
+    top_k = min(n_patches, hsf_top_k if hsf_top_k is not None else 5 * k_clusters)
+    if k_clusters > top_k:
+        raise ConfigError(f'--k-clusters {k_clusters} exceeds the {top_k} tokens HSF selects (min(grid^2, top-K))')
     context = t.get('context_length', 77)
     if 'L' in prompt_branch and context < prompt_length + 2:
         raise ConfigError(f'context_length {context} too short for {prompt_length} text prompts')

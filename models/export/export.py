@@ -75,6 +75,28 @@ def export_onnx(model: AdaClipGraph, path: str) -> None:
     log(f'ONNX written in {time.time() - t0:.1f} s ({os.path.getsize(path) / 1e6:.1f} MB)')
 
 
+def fix_io_dims(path: str, cfg: ModelConfig) -> None:
+    """torch.onnx names some fixed output dims symbolically (e.g. TopK's K): declare every IO dim
+    exactly as the manifest does, so runtimes and TensorRT see the static sizes."""
+    import onnx
+    from bundle import io_specs
+    m = onnx.load(path)
+    specs = io_specs(cfg)
+    for values, spec in ((m.graph.input, specs['inputs']), (m.graph.output, specs['outputs'])):
+        by_name = {t['name']: t['shape'] for t in spec}
+        for v in values:
+            dims = v.type.tensor_type.shape.dim
+            shape = by_name[v.name]
+            if len(dims) != len(shape):
+                raise RuntimeError(f'ONNX {v.name} has rank {len(dims)}, the contract says {shape}')
+            for d, want in zip(dims, shape):
+                if isinstance(want, str):
+                    d.dim_param = want
+                else:
+                    d.dim_value = want
+    onnx.save(m, path)
+
+
 def check_onnx(path: str) -> None:
     import onnx
     log('checking the ONNX graph (onnx.checker)')
@@ -161,6 +183,7 @@ def main(argv=None) -> int:
     prepare_out_dir(args.out)
     onnx_path = os.path.join(args.out, 'model.onnx')
     export_onnx(model, onnx_path)
+    fix_io_dims(onnx_path, cfg)
     check_onnx(onnx_path)
     version = exporter_version()
     prov = (provenance_random(args.random_init, version) if args.random_init is not None

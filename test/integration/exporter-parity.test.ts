@@ -31,54 +31,75 @@ function runParity(): Record<string, CaseReport> {
     { encoding: 'utf8', maxBuffer: 16 << 20, timeout: 600_000 },
   );
   if (res.error) throw new Error(`${PYTHON} failed to start: ${res.error.message}`);
-  assert.equal(res.status, 0, `check_fixture_parity.py exited with ${res.status}:\n${res.stderr.slice(-4000)}`);
+  assert.equal(
+    res.status,
+    0,
+    `check_fixture_parity.py exited with ${res.status}:\n${res.stderr.slice(-4000)}`,
+  );
   cached = JSON.parse(res.stdout).cases as Record<string, CaseReport>;
   return cached!;
 }
 
-test('exporter graph matches the official AdaCLIP fixture at float32 level', { skip: skipWithoutShared }, (t) => {
-  const cases = runParity();
-  assert.deepEqual(Object.keys(cases).sort(), ['tiny_s126', 'tiny_s154']);
-  for (const [name, e] of Object.entries(cases)) {
-    t.diagnostic(`${name}: ${JSON.stringify(e)}`);
-    assert.equal(e.batch, 6, `${name}: 2 images x 3 classes`);
-    // outputs
-    for (const key of ['map', 'map_official_form', 'score_no_hsf', 'hsf_score_seed0']) {
-      assert.ok(e[key] <= FLOAT_TOL, `${name}: ${key} error ${e[key]} > ${FLOAT_TOL}`);
+test(
+  'exporter graph matches the official AdaCLIP fixture at float32 level',
+  { skip: skipWithoutShared },
+  (t) => {
+    const cases = runParity();
+    assert.deepEqual(Object.keys(cases).sort(), ['tiny_s126', 'tiny_s154']);
+    for (const [name, e] of Object.entries(cases)) {
+      t.diagnostic(`${name}: ${JSON.stringify(e)}`);
+      assert.equal(e.batch, 6, `${name}: 2 images x 3 classes`);
+      // outputs
+      for (const key of ['map', 'map_official_form', 'score_no_hsf', 'hsf_score_seed0']) {
+        assert.ok(e[key] <= FLOAT_TOL, `${name}: ${key} error ${e[key]} > ${FLOAT_TOL}`);
+      }
+      // intermediates of brushed_metal x transistor-board
+      for (const key of [
+        'pooled_unprompted',
+        'dynamic_visual_prompts',
+        'dynamic_text_prompts',
+        'pooled_prompted',
+        'global_feature',
+        'text_embeddings_raw',
+        'text_features',
+        'proj_patch_tokens',
+      ]) {
+        assert.ok(typeof e[key] === 'number', `${name}: ${key} missing from the report`);
+        assert.ok(e[key] <= FLOAT_TOL, `${name}: ${key} error ${e[key]} > ${FLOAT_TOL}`);
+      }
+      // the resized position embedding is the same float32 computation as the official: exact
+      assert.ok(
+        e.positional_embedding_resized <= 1e-7,
+        `${name}: position embedding ${e.positional_embedding_resized}`,
+      );
+      assert.equal(e.tokens_vs_official, 0, `${name}: prompt token ids`);
+      assert.equal(e.hsf_topk_indices_mismatches, 0, `${name}: top-K indices`);
+      assert.equal(e.kmeans_labels_seed0_mismatches, 0, `${name}: sklearn K-Means labels on our hsf_tokens`);
+      // batch of 6 (each image with its own class) equals 6 single runs
+      assert.ok(e.batch2_vs_batch1 <= FLOAT_TOL, `${name}: batch vs single ${e.batch2_vs_batch1}`);
     }
-    // intermediates of brushed_metal x transistor-board
-    for (const key of [
-      'pooled_unprompted',
-      'dynamic_visual_prompts',
-      'dynamic_text_prompts',
-      'pooled_prompted',
-      'global_feature',
-      'text_embeddings_raw',
-      'text_features',
-      'proj_patch_tokens',
-    ]) {
-      assert.ok(typeof e[key] === 'number', `${name}: ${key} missing from the report`);
-      assert.ok(e[key] <= FLOAT_TOL, `${name}: ${key} error ${e[key]} > ${FLOAT_TOL}`);
-    }
-    // the resized position embedding is the same float32 computation as the official: exact
-    assert.ok(e.positional_embedding_resized <= 1e-7, `${name}: position embedding ${e.positional_embedding_resized}`);
-    assert.equal(e.tokens_vs_official, 0, `${name}: prompt token ids`);
-    assert.equal(e.hsf_topk_indices_mismatches, 0, `${name}: top-K indices`);
-    assert.equal(e.kmeans_labels_seed0_mismatches, 0, `${name}: sklearn K-Means labels on our hsf_tokens`);
-    // batch of 6 (each image with its own class) equals 6 single runs
-    assert.ok(e.batch2_vs_batch1 <= FLOAT_TOL, `${name}: batch vs single ${e.batch2_vs_batch1}`);
-  }
-});
+  },
+);
 
-test('cutting the text context at the largest EOT + 1 gives the 77-token outputs', { skip: skipWithoutShared }, (t) => {
-  const cases = runParity();
-  for (const [name, e] of Object.entries(cases)) {
-    t.diagnostic(
-      `${name}: float32 ${e.context_cut_vs_full77.toExponential(2)}, float64 ${e.context_cut_vs_full77_float64}`,
-    );
-    // float32: rounding of differently shaped matrix products only
-    assert.ok(e.context_cut_vs_full77 <= FLOAT_TOL, `${name}: float32 cut vs full ${e.context_cut_vs_full77}`);
-    // float64: the function is the same (causal attention), so the difference vanishes
-    assert.ok(e.context_cut_vs_full77_float64 <= 1e-12, `${name}: float64 cut vs full ${e.context_cut_vs_full77_float64}`);
-  }
-});
+test(
+  'cutting the text context at the largest EOT + 1 gives the 77-token outputs',
+  { skip: skipWithoutShared },
+  (t) => {
+    const cases = runParity();
+    for (const [name, e] of Object.entries(cases)) {
+      t.diagnostic(
+        `${name}: float32 ${e.context_cut_vs_full77.toExponential(2)}, float64 ${e.context_cut_vs_full77_float64}`,
+      );
+      // float32: rounding of differently shaped matrix products only
+      assert.ok(
+        e.context_cut_vs_full77 <= FLOAT_TOL,
+        `${name}: float32 cut vs full ${e.context_cut_vs_full77}`,
+      );
+      // float64: the function is the same (causal attention), so the difference vanishes
+      assert.ok(
+        e.context_cut_vs_full77_float64 <= 1e-12,
+        `${name}: float64 cut vs full ${e.context_cut_vs_full77_float64}`,
+      );
+    }
+  },
+);
