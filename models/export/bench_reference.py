@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--arch', default='ViT-B-16')
     p.add_argument('--image-size', type=int, default=224)
-    p.add_argument('--n', type=int, default=3)
+    p.add_argument('--n', '--repeats', dest='n', type=int, default=3, help='measured runs (after --warmup)')
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
