@@ -152,6 +152,10 @@ export const mqttSchema = z
         groupId: z.string().default('adaclip-edge'),
         edgeNodeId: z.string().optional().describe('default: <site>-<line>'),
         primaryHostId: z.string().optional().describe('wait for this host to be ONLINE before births'),
+        bdSeqFile: z
+          .string()
+          .default('var/sparkplug-bdseq.json')
+          .describe('keeps the birth/death sequence number across restarts'),
       })
       .prefault({}),
     commands: z
