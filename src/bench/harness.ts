@@ -32,9 +32,21 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-export function summarize(name: string, unit: string, samples: number[], extra: Record<string, unknown> = {}): BenchResult {
+export function summarize(
+  name: string,
+  unit: string,
+  samples: number[],
+  extra: Record<string, unknown> = {},
+): BenchResult {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { name, unit, median: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), n: samples.length, ...extra };
+  return {
+    name,
+    unit,
+    median: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    n: samples.length,
+    ...extra,
+  };
 }
 
 export interface MeasureOptions {
@@ -47,7 +59,10 @@ export interface MeasureOptions {
 }
 
 /** Times fn repeatedly; returns per-call samples in milliseconds (divided by `per`). */
-export async function measure(fn: () => unknown | Promise<unknown>, opts: MeasureOptions = {}): Promise<number[]> {
+export async function measure(
+  fn: () => unknown | Promise<unknown>,
+  opts: MeasureOptions = {},
+): Promise<number[]> {
   const { warmup = 2, iterations = 20, maxMs = 30_000, per = 1 } = opts;
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];

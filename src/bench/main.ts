@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const all = suites.flat();
   const chosen = all.filter(
-    (b) => (prefixes.length === 0 || prefixes.some((p) => b.name.startsWith(p))) && (long || !b.long || prefixes.includes(b.name)),
+    (b) =>
+      (prefixes.length === 0 || prefixes.some((p) => b.name.startsWith(p))) &&
+      (long || !b.long || prefixes.includes(b.name)),
   );
   if (list) {
     for (const b of all) console.log(`${b.name}${b.long ? ' (--long)' : ''}\t${b.description}`);

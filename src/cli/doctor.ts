@@ -21,29 +21,38 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
     console.log(`${mark} ${l.name.padEnd(14)} ${l.detail}`);
   };
   add({ name: 'node', ok: true, detail: process.version });
-  add(await check('opencv', true, async () => {
-    const cv = (await import('../util/opencv.js')).loadOpenCV();
-    return `OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (@u4/opencv4nodejs)`;
-  }));
+  add(
+    await check('opencv', true, async () => {
+      const cv = (await import('../util/opencv.js')).loadOpenCV();
+      return `OpenCV ${cv.version.major}.${cv.version.minor}.${cv.version.revision} (@u4/opencv4nodejs)`;
+    }),
+  );
   for (const l of await platformLines()) add(l);
 
   let cfg: Config | undefined;
   if (opts.config) {
     try {
       cfg = loadConfigFile(opts.config);
-      add({ name: 'config', ok: true, detail: `${opts.config}: valid, ${cfg.cameras.length} camera(s)`, required: true });
+      add({
+        name: 'config',
+        ok: true,
+        detail: `${opts.config}: valid, ${cfg.cameras.length} camera(s)`,
+        required: true,
+      });
     } catch (err) {
       const detail = err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message;
       add({ name: 'config', ok: false, detail: `${opts.config}: ${detail}`, required: true });
     }
   }
   if (cfg) {
-    add(await check('bundle', true, async () => {
-      const { loadBundle } = await import('../model/bundle.js');
-      const b = await loadBundle(cfg.model.bundle);
-      const kind = b.manifest.provenance.kind;
-      return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${kind === 'untrained-test' ? 'UNTRAINED (random weights)' : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '')}`;
-    }));
+    add(
+      await check('bundle', true, async () => {
+        const { loadBundle } = await import('../model/bundle.js');
+        const b = await loadBundle(cfg.model.bundle);
+        const kind = b.manifest.provenance.kind;
+        return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${kind === 'untrained-test' ? 'UNTRAINED (random weights)' : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '')}`;
+      }),
+    );
     add(await brokerLine(cfg));
     for (const cam of cfg.cameras) add(sourceLine(cam));
   }
@@ -68,13 +77,19 @@ async function platformLines(): Promise<DoctorLine[]> {
     };
     return (await probe.probePlatform()).map((l) => ({ ...l, required: false }));
   } catch (err) {
-    return [{ name: 'engines', ok: false, detail: `probe unavailable: ${(err as Error).message}`, required: false }];
+    return [
+      { name: 'engines', ok: false, detail: `probe unavailable: ${(err as Error).message}`, required: false },
+    ];
   }
 }
 
 async function brokerLine(cfg: Config): Promise<DoctorLine> {
   if (!cfg.mqtt.url) {
-    return { name: 'broker', ok: true, detail: `embedded broker will listen on ${cfg.mqtt.embedded.host}:${cfg.mqtt.embedded.port}` };
+    return {
+      name: 'broker',
+      ok: true,
+      detail: `embedded broker will listen on ${cfg.mqtt.embedded.host}:${cfg.mqtt.embedded.port}`,
+    };
   }
   const u = new URL(cfg.mqtt.url);
   const secure = u.protocol === 'mqtts:' || u.protocol === 'wss:' || u.protocol === 'ssl:';
@@ -94,7 +109,10 @@ async function brokerLine(cfg: Config): Promise<DoctorLine> {
   return {
     name: 'broker',
     ok: ok === undefined,
-    detail: ok === undefined ? `${u.host} reachable (TCP)` : `${u.host} unreachable: ${ok} (events wait in the outbox)`,
+    detail:
+      ok === undefined
+        ? `${u.host} reachable (TCP)`
+        : `${u.host} unreachable: ${ok} (events wait in the outbox)`,
     required: false,
   };
 }
@@ -104,8 +122,18 @@ function sourceLine(cam: Config['cameras'][number]): DoctorLine {
   const name = `camera ${cam.id}`;
   if (src.kind === 'folder') {
     const ok = existsSync(src.path);
-    return { name, ok, detail: ok ? `folder ${src.path}` : `folder ${src.path} does not exist`, required: true };
+    return {
+      name,
+      ok,
+      detail: ok ? `folder ${src.path}` : `folder ${src.path} does not exist`,
+      required: true,
+    };
   }
-  if (src.kind === 'videocapture') return { name, ok: true, detail: `videocapture ${String(src.uri)} (opened at run time, retried with backoff)` };
+  if (src.kind === 'videocapture')
+    return {
+      name,
+      ok: true,
+      detail: `videocapture ${String(src.uri)} (opened at run time, retried with backoff)`,
+    };
   return { name, ok: true, detail: `${src.kind} source` };
 }

@@ -12,5 +12,13 @@ export async function inferCommand(
   }
   const logger = createLogger({ level: opts.json ? 'warn' : 'info', stderr: true });
   const { runInfer } = await import('./infer.js');
-  return runInfer({ bundle: opts.bundle, className: opts.class, outDir: opts.out, json: opts.json, inputs, threads, logger });
+  return runInfer({
+    bundle: opts.bundle,
+    className: opts.class,
+    outDir: opts.out,
+    json: opts.json,
+    inputs,
+    threads,
+    logger,
+  });
 }

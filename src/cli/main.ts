@@ -34,10 +34,15 @@ program
   .option('--json', 'print only the JSON lines on stdout (logs go to stderr)', false)
   .addOption(new Option('--threads <n>', 'onnxruntime intra-op threads (0 = default)').default('0'))
   .argument('<input...>', 'image files (png, jpg, ...) or float32 .npy tensors [3,S,S]')
-  .action(async (inputs: string[], opts: { bundle: string; class: string; out: string; json: boolean; threads: string }) => {
-    const { inferCommand } = await import('./infer-command.js');
-    process.exitCode = await inferCommand(inputs, opts);
-  });
+  .action(
+    async (
+      inputs: string[],
+      opts: { bundle: string; class: string; out: string; json: boolean; threads: string },
+    ) => {
+      const { inferCommand } = await import('./infer-command.js');
+      process.exitCode = await inferCommand(inputs, opts);
+    },
+  );
 
 program
   .command('doctor')

@@ -69,7 +69,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, envKeys: string[])
   const value = valueAt(raw, issue.path);
   const lastKey = String(issue.path[issue.path.length - 1] ?? '');
   const shown = SECRET_KEYS.test(lastKey) && value !== undefined ? '"***"' : describeValue(value);
-  const fromEnv = envKeys.includes(key) ? ` (set by ${ENV_PREFIX}${key.toUpperCase().replace(/\./g, '__')})` : '';
+  const fromEnv = envKeys.includes(key)
+    ? ` (set by ${ENV_PREFIX}${key.toUpperCase().replace(/\./g, '__')})`
+    : '';
   let expected = plainExpectation(issue.message);
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     expected = `one of the known kinds (${describeDiscriminator(issue)})`;

@@ -39,7 +39,12 @@ const videoCaptureSource = z.object({
     .union([z.string().min(1), z.number().int().min(0)])
     .describe('device index, file path, rtsp:// or http:// URL, or a GStreamer pipeline ending in appsink'),
   api: z.enum(['any', 'gstreamer', 'ffmpeg', 'v4l2']).default('any'),
-  fps: z.number().positive().max(240).optional().describe('cap the read rate (default: as the camera delivers)'),
+  fps: z
+    .number()
+    .positive()
+    .max(240)
+    .optional()
+    .describe('cap the read rate (default: as the camera delivers)'),
   loop: z.boolean().default(false).describe('a video file starts again at its end (demo, soak tests)'),
   stallTimeoutMs: z.number().int().positive().default(5000),
   reconnect: z
@@ -54,7 +59,10 @@ const videoCaptureSource = z.object({
 const triggerSource = z.object({
   kind: z.literal('trigger'),
   inner: z.discriminatedUnion('kind', [syntheticSource, folderSource, videoCaptureSource]),
-  mqttTopic: z.string().optional().describe('a message here captures the next frame; payload may carry partId'),
+  mqttTopic: z
+    .string()
+    .optional()
+    .describe('a message here captures the next frame; payload may carry partId'),
   http: z.boolean().default(false).describe('also accept POST /api/cameras/<id>/trigger on the dashboard'),
 });
 
@@ -73,14 +81,29 @@ export const admissionSchema = z
       .describe('latest: live cameras, drop stale frames; keep-all: folders and offline runs'),
     everyNth: z.number().int().positive().default(1),
     queueSize: z.number().int().positive().max(10000).default(2),
-    staleMs: z.number().int().positive().default(2000).describe('frames older than this at admission are dropped'),
+    staleMs: z
+      .number()
+      .int()
+      .positive()
+      .default(2000)
+      .describe('frames older than this at admission are dropped'),
   })
   .prefault({});
 
 export const thresholdsSchema = z
   .object({
-    image: z.number().min(0).max(1).default(0.5).describe('image score at or above which a frame is anomalous'),
-    pixel: z.number().min(0).max(1).default(0.5).describe('smoothed-map value at or above which a pixel is defective'),
+    image: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('image score at or above which a frame is anomalous'),
+    pixel: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('smoothed-map value at or above which a pixel is defective'),
     clear: z.number().min(0).max(1).optional().describe('hysteresis: score below which an alarm clears'),
     minRegionAreaPct: z.number().min(0).max(100).default(0.05),
   })
@@ -92,7 +115,10 @@ export const decisionSchema = z
     n: z.number().int().positive().default(1),
     cooldownMs: z.number().int().min(0).default(0),
     severity: z
-      .object({ warning: z.number().min(0).max(1).default(0.5), critical: z.number().min(0).max(1).default(0.8) })
+      .object({
+        warning: z.number().min(0).max(1).default(0.5),
+        critical: z.number().min(0).max(1).default(0.8),
+      })
       .prefault({}),
   })
   .prefault({});
@@ -124,10 +150,16 @@ export const mqttSchema = z
       .optional()
       .describe('broker URL; when absent an embedded broker is started in-process'),
     embedded: z
-      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(1883) })
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(1883),
+      })
       .prefault({}),
     clientId: z.string().min(1).max(64).optional(),
-    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)])
+      .default(5)
+      .describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
     username: z.string().optional(),
     password: z.string().optional().describe('prefer ADACLIP_EDGE__MQTT__PASSWORD or passwordFile'),
     passwordFile: z.string().optional(),
@@ -211,7 +243,13 @@ export const configSchema = z.object({
   pipeline: z
     .object({
       batchDeadlineMs: z.number().int().min(0).default(10).describe('wait this long to fill a batch'),
-      maxInFlight: z.number().int().positive().max(16).default(1).describe('engine calls in flight per device'),
+      maxInFlight: z
+        .number()
+        .int()
+        .positive()
+        .max(16)
+        .default(1)
+        .describe('engine calls in flight per device'),
       shutdownDrainMs: z.number().int().min(0).default(5000),
     })
     .prefault({}),
@@ -221,7 +259,11 @@ export const configSchema = z.object({
       enabled: z.boolean().default(true),
       dir: z.string().default('var/snapshots'),
       maxCount: z.number().int().positive().default(1000),
-      maxBytes: z.number().int().positive().default(512 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(512 * 1024 * 1024),
       maxAgeH: z.number().positive().default(72),
       jpegQuality: z.number().int().min(10).max(100).default(85),
     })

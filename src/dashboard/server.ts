@@ -15,7 +15,9 @@ const triggerBody = z
   .optional()
   .nullable();
 const eventsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
-const snapshotParam = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.jpg$/, 'a snapshot file name ending in .jpg') });
+const snapshotParam = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.jpg$/, 'a snapshot file name ending in .jpg'),
+});
 
 export class DashboardServer {
   private app?: FastifyInstance;
@@ -55,8 +57,13 @@ export class DashboardServer {
         connection: 'keep-alive',
       });
       reply.raw.write(': connected\n\n');
-      const off = src.onEvent((event) => reply.raw.write(`event: anomaly\ndata: ${JSON.stringify(event)}\n\n`));
-      const ping = setInterval(() => reply.raw.write(`event: status\ndata: ${JSON.stringify(src.status())}\n\n`), 2000);
+      const off = src.onEvent((event) =>
+        reply.raw.write(`event: anomaly\ndata: ${JSON.stringify(event)}\n\n`),
+      );
+      const ping = setInterval(
+        () => reply.raw.write(`event: status\ndata: ${JSON.stringify(src.status())}\n\n`),
+        2000,
+      );
       req.raw.on('close', () => {
         clearInterval(ping);
         off();
@@ -81,7 +88,9 @@ export class DashboardServer {
       if (!file) return reply.code(404).send({ error: `no snapshot ${p.data.name}` });
       return reply.type('image/jpeg').send(createReadStream(file));
     });
-    app.get('/metrics', async (_req, reply) => reply.type(src.metricsContentType).send(await src.metricsText()));
+    app.get('/metrics', async (_req, reply) =>
+      reply.type(src.metricsContentType).send(await src.metricsText()),
+    );
 
     this.address = await app.listen({ host: this.opts.host, port: this.opts.port });
     this.logger.info({ url: this.address }, 'dashboard listening');

@@ -3,6 +3,8 @@ export interface CameraStatus {
   id: string;
   className: string;
   state: string;
+  /** The camera captures on an external trigger (a trigger button is offered). */
+  triggerable: boolean;
   thresholds: { image: number; pixel: number };
   lastScore?: number;
   lastSeq?: number;

@@ -7,7 +7,7 @@ export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number>): num
   if (labels.length !== n) throw new Error(`auroc: ${n} scores but ${labels.length} labels`);
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++;
     const avg = (i + j) / 2 + 1;

@@ -31,7 +31,13 @@ export class LiveStatus {
   private readonly events: AnomalyEvent[] = [];
   private readonly listeners = new Set<(e: unknown) => void>();
   private readonly startedAt = new Date().toISOString();
-  private model: ServiceStatus['model'] = { bundle: '', provenance: '', untrained: false, backend: '', hsf: '' };
+  private model: ServiceStatus['model'] = {
+    bundle: '',
+    provenance: '',
+    untrained: false,
+    backend: '',
+    hsf: '',
+  };
   private mqtt = { connected: false, url: '' };
 
   constructor(
@@ -101,6 +107,7 @@ export class LiveStatus {
         id,
         className: c.className,
         state: c.state,
+        triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
         thresholds: c.thresholds,
         lastScore: c.lastScore,
         lastSeq: c.lastSeq,
@@ -130,12 +137,21 @@ export class LiveStatus {
   statsPayload(drops: Record<string, Record<string, number>>): Record<string, unknown> {
     const cameras: Record<string, unknown> = {};
     for (const [id, c] of this.cameras) {
-      cameras[id] = { state: c.state, fps: round(this.fps(c)), latencyMs: round(c.lastLatencyMs), lastScore: c.lastScore, dropped: drops[id] ?? {} };
+      cameras[id] = {
+        state: c.state,
+        fps: round(this.fps(c)),
+        latencyMs: round(c.lastLatencyMs),
+        lastScore: c.lastScore,
+        dropped: drops[id] ?? {},
+      };
     }
     return { cameras, untrainedModel: this.model.untrained };
   }
 
-  dashboardSource(o: { trigger: (cameraId: string, partId?: string) => boolean; snapshotDir: string }): DashboardSource {
+  dashboardSource(o: {
+    trigger: (cameraId: string, partId?: string) => boolean;
+    snapshotDir: string;
+  }): DashboardSource {
     const dir = resolve(o.snapshotDir);
     return {
       status: () => this.snapshot(),

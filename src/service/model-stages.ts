@@ -45,7 +45,11 @@ export class ModelStages {
   ) {
     const m = bundle.manifest;
     this.S = m.imageSize;
-    this.pre = new Preprocessor({ size: this.S, mean: m.normalize.mean as [number, number, number], std: m.normalize.std as [number, number, number] });
+    this.pre = new Preprocessor({
+      size: this.S,
+      mean: m.normalize.mean as [number, number, number],
+      std: m.normalize.std as [number, number, number],
+    });
     this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts);
     this.smoother = new GaussianFilter(this.S, this.S, { sigma: 4, truncate: 4 });
   }
@@ -66,7 +70,13 @@ export class ModelStages {
     tensors.forEach((t, i) => images.set(t.data, i * per));
     const classNames = jobs.map((j) => this.classNameOf(j.frame.cameraId));
     const tok = this.prompts.batch(classNames);
-    const out = await this.engine.run({ images, batch: B, tokens: tok.tokens, sentences: tok.sentences, context: tok.context });
+    const out = await this.engine.run({
+      images,
+      batch: B,
+      tokens: tok.tokens,
+      sentences: tok.sentences,
+      context: tok.context,
+    });
     return { out, tensors, classNames };
   };
 

@@ -82,12 +82,21 @@ export class Service {
       hsf: this.hsf ? this.hsf.kind : 'off',
     });
     logger.info(
-      { backend: this.engine.info.backend, device: this.engine.info.device, maxBatch: this.engine.info.maxBatch, hsf: this.hsf?.kind ?? 'off' },
+      {
+        backend: this.engine.info.backend,
+        device: this.engine.info.device,
+        maxBatch: this.engine.info.maxBatch,
+        hsf: this.hsf?.kind ?? 'off',
+      },
       'model ready',
     );
 
     // 2. Decisions and snapshots.
-    const context = { site: cfg.site, line: cfg.line, model: provenanceFromManifest(bundle.manifest, { hsf: this.hsf !== undefined }) };
+    const context = {
+      site: cfg.site,
+      line: cfg.line,
+      model: provenanceFromManifest(bundle.manifest, { hsf: this.hsf !== undefined }),
+    };
     for (const cam of cfg.cameras) this.deciders.set(cam.id, new Decider(cam, context, { logger }));
     if (cfg.snapshots.enabled) {
       this.snapshots = new SnapshotStore(cfg.snapshots, logger);
@@ -111,10 +120,14 @@ export class Service {
 
     // 4. The dashboard and metrics.
     if (cfg.dashboard.enabled) {
-      this.dashboard = new DashboardServer(cfg.dashboard, this.status.dashboardSource({
-        trigger: (id, partId) => this.trigger(id, partId),
-        snapshotDir: cfg.snapshots.dir,
-      }), logger);
+      this.dashboard = new DashboardServer(
+        cfg.dashboard,
+        this.status.dashboardSource({
+          trigger: (id, partId) => this.trigger(id, partId),
+          snapshotDir: cfg.snapshots.dir,
+        }),
+        logger,
+      );
       await this.dashboard.start();
     }
 
@@ -137,13 +150,17 @@ export class Service {
     pipeline.onState((e) => {
       this.metrics.setCameraState(e.cameraId, e.state);
       this.status.setCameraState(e.cameraId, e.state);
-      void this.mqtt?.publishState(e.cameraId, this.status.cameraStatePayload(e.cameraId, this.deciders.get(e.cameraId)!));
+      void this.mqtt?.publishState(
+        e.cameraId,
+        this.status.cameraStatePayload(e.cameraId, this.deciders.get(e.cameraId)!),
+      );
       this.sparkplug?.setCameraOnline(e.cameraId, e.state !== 'offline');
       this.sparkplug?.update(e.cameraId, { cameraState: e.state });
     });
     pipeline.onResult((o) => {
       this.metrics.framesInspected.inc({ camera: o.cameraId });
-      for (const [stage, ms] of Object.entries(o.timings)) if (typeof ms === 'number') this.metrics.stageSeconds.observe({ stage }, ms / 1000);
+      for (const [stage, ms] of Object.entries(o.timings))
+        if (typeof ms === 'number') this.metrics.stageSeconds.observe({ stage }, ms / 1000);
       this.status.recordFrame(o.cameraId, o.decision.decision, o.capturedAtMono, o.publishedAtMono);
     });
     void pipeline.done.then(() => {
@@ -221,11 +238,17 @@ export class Service {
           regions: d.detection.regions,
           topic: this.mqtt!.topics.snapshot(cameraId),
         });
-        event = attachSnapshots(event, saved.map((s) => s.ref));
+        event = attachSnapshots(
+          event,
+          saved.map((s) => s.ref),
+        );
         jpegs = saved.map((s) => ({ jpeg: s.jpeg }));
       } catch (err) {
         // A full disk must not cost the alarm: the event goes out without snapshot references.
-        this.logger.error({ err, camera: cameraId, event: event.id }, 'snapshot failed; publishing the event without it');
+        this.logger.error(
+          { err, camera: cameraId, event: event.id },
+          'snapshot failed; publishing the event without it',
+        );
       }
     }
     await this.mqtt!.publishEvent(event as unknown as { id: string; cameraId: string });
@@ -272,7 +295,9 @@ export class Service {
 
   private commandHandlers() {
     return {
-      setClass: (cameraId: string, className: string) => ({ className: this.setClassName(cameraId, className) }),
+      setClass: (cameraId: string, className: string) => ({
+        className: this.setClassName(cameraId, className),
+      }),
       setThresholds: (cameraId: string, t: unknown) => ({ thresholds: this.setThresholds(cameraId, t) }),
       trigger: (cameraId: string, partId: string | undefined) => {
         if (!this.pipeline) throw new Error('not running yet');
@@ -281,7 +306,8 @@ export class Service {
       status: () => this.status.snapshot(),
       rebirth: () => {
         this.sparkplug?.rebirth();
-        for (const id of this.cameras.keys()) void this.mqtt?.publishState(id, this.status.cameraStatePayload(id, this.deciders.get(id)!));
+        for (const id of this.cameras.keys())
+          void this.mqtt?.publishState(id, this.status.cameraStatePayload(id, this.deciders.get(id)!));
         return { rebirth: true };
       },
     };
@@ -326,7 +352,8 @@ export class Service {
       const topic = cam.source.mqttTopic;
       this.mqtt!.subscribe(topic, (payload) => {
         const partId = parsePartId(payload);
-        if (!this.trigger(cam.id, partId)) this.logger.warn({ camera: cam.id, topic }, 'trigger message ignored');
+        if (!this.trigger(cam.id, partId))
+          this.logger.warn({ camera: cam.id, topic }, 'trigger message ignored');
       });
     }
   }

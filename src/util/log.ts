@@ -13,7 +13,10 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const fd = opts.stderr === false ? 1 : 2;
   const pretty = opts.pretty === 'always' || (opts.pretty !== 'never' && process.stderr.isTTY === true);
-  const redact = { paths: ['*.password', '*.*.password', 'password', '*.key', 'headers.authorization'], censor: '***' };
+  const redact = {
+    paths: ['*.password', '*.*.password', 'password', '*.key', 'headers.authorization'],
+    censor: '***',
+  };
   if (pretty) {
     return pino({
       level: opts.level ?? 'info',

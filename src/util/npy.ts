@@ -3,7 +3,8 @@
 // without pulling in a numerics stack, and the format is a 10-line header.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Uint16Array;
+export type NpyData =
+  Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int16Array | Uint16Array;
 export interface NpyArray<T extends NpyData = NpyData> {
   data: T;
   shape: number[];
@@ -31,15 +32,23 @@ export function parseNpy(buf: Buffer, what = 'npy'): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined) throw new Error(`${what}: unreadable .npy header ${JSON.stringify(header)}`);
+  if (!descr || shapeText === undefined)
+    throw new Error(`${what}: unreadable .npy header ${JSON.stringify(header)}`);
   if (fortran) throw new Error(`${what}: Fortran-ordered arrays are not supported`);
   const spec = DTYPES[descr];
-  if (!spec) throw new Error(`${what}: dtype ${descr} not supported (want one of ${Object.keys(DTYPES).join(', ')})`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!spec)
+    throw new Error(`${what}: dtype ${descr} not supported (want one of ${Object.keys(DTYPES).join(', ')})`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   if (buf.length - offset < count * spec.bytes) {
-    throw new Error(`${what}: truncated: shape [${shape}] needs ${count * spec.bytes} bytes, file has ${buf.length - offset}`);
+    throw new Error(
+      `${what}: truncated: shape [${shape}] needs ${count * spec.bytes} bytes, file has ${buf.length - offset}`,
+    );
   }
   // copy into a fresh, aligned buffer
   const copy = new Uint8Array(count * spec.bytes);
@@ -53,13 +62,19 @@ export function readNpy(path: string): NpyArray {
 
 export function encodeNpy(data: NpyData, shape: number[]): Buffer {
   const descr =
-    data instanceof Float32Array ? '<f4'
-    : data instanceof Float64Array ? '<f8'
-    : data instanceof Int32Array ? '<i4'
-    : data instanceof BigInt64Array ? '<i8'
-    : data instanceof Int16Array ? '<i2'
-    : data instanceof Uint16Array ? '<u2'
-    : '|u1';
+    data instanceof Float32Array
+      ? '<f4'
+      : data instanceof Float64Array
+        ? '<f8'
+        : data instanceof Int32Array
+          ? '<i4'
+          : data instanceof BigInt64Array
+            ? '<i8'
+            : data instanceof Int16Array
+              ? '<i2'
+              : data instanceof Uint16Array
+                ? '<u2'
+                : '|u1';
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new Error(`npy: shape [${shape}] does not match ${data.length} elements`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
@@ -71,7 +86,11 @@ export function encodeNpy(data: NpyData, shape: number[]): Buffer {
   pre[6] = 1;
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.concat([
+    pre,
+    Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ]);
 }
 
 export function writeNpy(path: string, data: NpyData, shape: number[]): void {

@@ -47,13 +47,21 @@ export class Mosquitto {
     if (!this.port) this.port = this.opts.port ?? (await freePort());
     const conf = join(this.dir, 'mosquitto.conf');
     const lines = this.opts.listenerConfig ?? [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true'];
-    writeFileSync(conf, [...lines, 'persistence false', 'log_dest stdout', ...(this.opts.extraConfig ?? []), ''].join('\n'));
+    writeFileSync(
+      conf,
+      [...lines, 'persistence false', 'log_dest stdout', ...(this.opts.extraConfig ?? []), ''].join('\n'),
+    );
     chmodSync(conf, 0o644);
     const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
-    await waitForPort(this.port, 5000, () => proc.exitCode !== null, () => this.log);
+    await waitForPort(
+      this.port,
+      5000,
+      () => proc.exitCode !== null,
+      () => this.log,
+    );
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -72,7 +80,12 @@ export class Mosquitto {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number, died: () => boolean, log: () => string): Promise<void> {
+async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  died: () => boolean,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (died()) throw new Error(`mosquitto exited at start:\n${log()}`);

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/shared.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 
 test('--help works for the program and every command', () => {
   const top = cli('--help');
   assert.equal(top.status, 0, top.stderr);
-  for (const cmd of ['run', 'infer', 'doctor', 'export', 'build-engine', 'eval', 'bench']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  for (const cmd of ['run', 'infer', 'doctor', 'export', 'build-engine', 'eval', 'bench'])
+    assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
   const expectations: Record<string, RegExp[]> = {
     run: [/--config/],
     infer: [/--bundle/, /--class/, /--out/, /--json/],
@@ -39,7 +41,10 @@ test('a missing required option or unknown command fails with a message', () => 
 test('run with a bad config lists every problem and exits 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
   const file = join(dir, 'bad.yaml');
-  writeFileSync(file, 'model: {}\ncameras:\n  - id: cam1\n    source: { kind: webcam }\ndashboard: { port: -5 }\n');
+  writeFileSync(
+    file,
+    'model: {}\ncameras:\n  - id: cam1\n    source: { kind: webcam }\ndashboard: { port: -5 }\n',
+  );
   const r = cli('run', '--config', file);
   assert.equal(r.status, 2);
   for (const key of ['model.bundle', 'cameras[0].className', 'cameras[0].source', 'dashboard.port']) {
@@ -54,7 +59,10 @@ test('doctor prints one line per check and fails for a config that cannot run', 
   assert.match(plain.stdout, /^ok\s+opencv\s+OpenCV 4\./m);
   const dir = mkdtempSync(join(tmpdir(), 'doc-'));
   const file = join(dir, 'cfg.yaml');
-  writeFileSync(file, `model: { bundle: ${join(dir, 'no-such-bundle')} }\ncameras:\n  - { id: c1, className: x, source: { kind: folder, path: ${join(dir, 'nope')} } }\n`);
+  writeFileSync(
+    file,
+    `model: { bundle: ${join(dir, 'no-such-bundle')} }\ncameras:\n  - { id: c1, className: x, source: { kind: folder, path: ${join(dir, 'nope')} } }\n`,
+  );
   const r = cli('doctor', '--config', file);
   assert.equal(r.status, 1, r.stdout);
   assert.match(r.stdout, /^FAIL bundle/m);

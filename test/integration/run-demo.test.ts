@@ -12,7 +12,9 @@ import { ROOT } from '../helpers/shared.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
-const skip = existsSync(join(BUNDLE, 'manifest.json')) ? false : `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`;
+const skip = existsSync(join(BUNDLE, 'manifest.json'))
+  ? false
+  : `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`;
 
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -39,7 +41,10 @@ log: { level: info, pretty: never }
   return file;
 }
 
-function startService(config: string, env: Record<string, string> = {}): { proc: ChildProcess; output: () => string } {
+function startService(
+  config: string,
+  env: Record<string, string> = {},
+): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, [CLI, 'run', '--config', config], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -52,7 +57,12 @@ function startService(config: string, env: Record<string, string> = {}): { proc:
   return { proc, output: () => out };
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number, diag: () => string): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined,
+  timeoutMs: number,
+  diag: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const v = fn();
@@ -70,75 +80,117 @@ async function stopService(proc: ChildProcess): Promise<number | null> {
   });
 }
 
-test('run publishes events that mosquitto_sub and mqtt.js see on an external Mosquitto', { skip, timeout: 120_000 }, async () => {
-  const broker = new Mosquitto();
-  await broker.start();
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'run-ext-'));
-    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'e2e/#', '-v', '-q', '1']);
-    children.push(sub);
-    let subOut = '';
-    sub.stdout.on('data', (d: Buffer) => (subOut += d.toString()));
-    const client = mqtt.connect(broker.url);
-    const received: { topic: string; payload: string }[] = [];
-    client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => client.subscribe('e2e/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-      client.once('error', reject);
-    });
-    await new Promise((r) => setTimeout(r, 300));
+test(
+  'run publishes events that mosquitto_sub and mqtt.js see on an external Mosquitto',
+  { skip, timeout: 120_000 },
+  async () => {
+    const broker = new Mosquitto();
+    await broker.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'run-ext-'));
+      const sub = spawn('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.port),
+        '-t',
+        'e2e/#',
+        '-v',
+        '-q',
+        '1',
+      ]);
+      children.push(sub);
+      let subOut = '';
+      sub.stdout.on('data', (d: Buffer) => (subOut += d.toString()));
+      const client = mqtt.connect(broker.url);
+      const received: { topic: string; payload: string }[] = [];
+      client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () =>
+          client.subscribe('e2e/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+        );
+        client.once('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 300));
 
-    const cfg = writeConfig(dir, `mqtt: { url: "${broker.url}", baseTopic: e2e, outbox: { path: ${join(dir, 'outbox.sqlite')} } }`, await freePort());
+      const cfg = writeConfig(
+        dir,
+        `mqtt: { url: "${broker.url}", baseTopic: e2e, outbox: { path: ${join(dir, 'outbox.sqlite')} } }`,
+        await freePort(),
+      );
+      const svc = startService(cfg);
+      const event = await waitFor(
+        'an event on e2e/cam1/event via mqtt.js',
+        () => received.find((m) => m.topic === 'e2e/cam1/event'),
+        90_000,
+        svc.output,
+      );
+      const doc = JSON.parse(event.payload) as Record<string, unknown>;
+      assert.equal(typeof doc.id, 'string');
+      assert.equal(typeof doc.score, 'number');
+      assert.ok(JSON.stringify(doc).includes('cam1'));
+      assert.ok(JSON.stringify(doc).includes('screw'));
+      await waitFor(
+        'the same event in mosquitto_sub output',
+        () => (subOut.includes(doc.id as string) ? true : undefined),
+        10_000,
+        () => subOut,
+      );
+      assert.ok(
+        received.some((m) => m.topic === 'e2e/availability' && m.payload === 'online'),
+        'availability online',
+      );
+      assert.equal(await stopService(svc.proc), 0, svc.output());
+      client.end(true);
+    } finally {
+      await broker.stop();
+    }
+  },
+);
+
+test(
+  'run starts an embedded broker when no url is configured, and a bad config exits non-zero',
+  { skip, timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-emb-'));
+    const port = await freePort();
+    const cfg = writeConfig(
+      dir,
+      `mqtt: { embedded: { port: ${port} }, outbox: { path: ${join(dir, 'outbox.sqlite')} } }`,
+      await freePort(),
+    );
     const svc = startService(cfg);
-    const event = await waitFor(
-      'an event on e2e/cam1/event via mqtt.js',
-      () => received.find((m) => m.topic === 'e2e/cam1/event'),
-      90_000,
+    const client = await waitFor(
+      'the embedded broker to accept connections',
+      () =>
+        svc.output().includes('embedded')
+          ? mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 200 })
+          : undefined,
+      60_000,
       svc.output,
     );
-    const doc = JSON.parse(event.payload) as Record<string, unknown>;
-    assert.equal(typeof doc.id, 'string');
-    assert.equal(typeof doc.score, 'number');
-    assert.ok(JSON.stringify(doc).includes('cam1'));
-    assert.ok(JSON.stringify(doc).includes('screw'));
-    await waitFor('the same event in mosquitto_sub output', () => (subOut.includes(doc.id as string) ? true : undefined), 10_000, () => subOut);
-    assert.ok(received.some((m) => m.topic === 'e2e/availability' && m.payload === 'online'), 'availability online');
-    assert.equal(await stopService(svc.proc), 0, svc.output());
-    client.end(true);
-  } finally {
-    await broker.stop();
-  }
-});
-
-test('run starts an embedded broker when no url is configured, and a bad config exits non-zero', { skip, timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'run-emb-'));
-  const port = await freePort();
-  const cfg = writeConfig(dir, `mqtt: { embedded: { port: ${port} }, outbox: { path: ${join(dir, 'outbox.sqlite')} } }`, await freePort());
-  const svc = startService(cfg);
-  const client = await waitFor(
-    'the embedded broker to accept connections',
-    () => (svc.output().includes('embedded') ? mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 200 }) : undefined),
-    60_000,
-    svc.output,
-  );
-  const got = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no event on the embedded broker\n' + svc.output())), 90_000);
-    client.on('connect', () => client.subscribe('adaclip-edge/cam1/event', { qos: 1 }));
-    client.on('message', (_t, p) => {
-      clearTimeout(timer);
-      resolve(p.toString());
+    const got = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('no event on the embedded broker\n' + svc.output())),
+        90_000,
+      );
+      client.on('connect', () => client.subscribe('adaclip-edge/cam1/event', { qos: 1 }));
+      client.on('message', (_t, p) => {
+        clearTimeout(timer);
+        resolve(p.toString());
+      });
     });
-  });
-  assert.equal(typeof (JSON.parse(got) as { id: unknown }).id, 'string');
-  client.end(true);
-  assert.equal(await stopService(svc.proc), 0, svc.output());
+    assert.equal(typeof (JSON.parse(got) as { id: unknown }).id, 'string');
+    client.end(true);
+    assert.equal(await stopService(svc.proc), 0, svc.output());
 
-  const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, 'model: { bundle: 7 }\ncameras: []\nmqtt: { protocolVersion: 9 }\n');
-  const badRun = startService(bad);
-  const code = await new Promise<number | null>((r) => badRun.proc.once('exit', r));
-  assert.equal(code, 2);
-  assert.match(badRun.output(), /model\.bundle/);
-  assert.match(badRun.output(), /cameras/);
-  assert.match(badRun.output(), /mqtt\.protocolVersion/);
-});
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'model: { bundle: 7 }\ncameras: []\nmqtt: { protocolVersion: 9 }\n');
+    const badRun = startService(bad);
+    const code = await new Promise<number | null>((r) => badRun.proc.once('exit', r));
+    assert.equal(code, 2);
+    assert.match(badRun.output(), /model\.bundle/);
+    assert.match(badRun.output(), /cameras/);
+    assert.match(badRun.output(), /mqtt\.protocolVersion/);
+  },
+);

@@ -20,7 +20,7 @@ function pairwise(scores: number[], labels: number[]): number {
 
 test('auroc equals the pairwise definition, ties included', () => {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let trial = 0; trial < 20; trial++) {
     const n = 5 + Math.floor(rnd() * 60);
     const scores = Array.from({ length: n }, () => Math.round(rnd() * 10) / 10);

@@ -59,7 +59,11 @@ mqtt: { url: "http://nope", protocolVersion: 3 }
         'mqtt.url',
         'mqtt.protocolVersion',
       ]) {
-        assert.match(text, new RegExp(key.replace(/[[\].]/g, '\\$&')), `missing problem for ${key}:\n${text}`);
+        assert.match(
+          text,
+          new RegExp(key.replace(/[[\].]/g, '\\$&')),
+          `missing problem for ${key}:\n${text}`,
+        );
       }
       assert.match(text, /cameras\[0\]\.source\.fps: got "fast" \(string\); expected/);
       assert.match(text, /cameras\[0\]\.thresholds\.image: got 1\.5 \(number\)/);
@@ -72,7 +76,10 @@ mqtt: { url: "http://nope", protocolVersion: 3 }
 test('missing required sections are named', () => {
   assert.throws(
     () => parseConfigText('site: x\n', 'empty.yaml', {}),
-    (err: unknown) => err instanceof ConfigError && /model: missing/.test(err.message) && /cameras: missing/.test(err.message),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /model: missing/.test(err.message) &&
+      /cameras: missing/.test(err.message),
   );
 });
 
@@ -100,7 +107,8 @@ test('environment overrides set secrets and typed values, and are named in error
 test('passwords are never echoed in errors', () => {
   assert.throws(
     () => parseConfigText(minimal + 'mqtt: { password: 12345 }\n', 'p.yaml', {}),
-    (err: unknown) => err instanceof Error && /mqtt\.password: got "\*\*\*"/.test(err.message) && !/12345/.test(err.message),
+    (err: unknown) =>
+      err instanceof Error && /mqtt\.password: got "\*\*\*"/.test(err.message) && !/12345/.test(err.message),
   );
 });
 
