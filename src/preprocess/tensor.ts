@@ -1,8 +1,30 @@
+/** Clockwise rotation applied to the captured frame before the ROI crop. */
+export type Rotation = 0 | 90 | 180 | 270;
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where a tensor came from, to map regions back to frame pixels: the captured frame (before
+ * rotation), the rotation, and the crop of the rotated (upright) frame that was resized. Same shape
+ * as postprocess/geometry's MapSource.
+ */
+export interface ImageSource {
+  width: number;
+  height: number;
+  rotate: Rotation;
+  /** In upright (rotated) frame pixels; the whole upright frame when no ROI is set. */
+  roi: Rect;
+}
+
 /** One preprocessed image as the engine wants it: float32 CHW, RGB, normalised. */
 export interface ImageTensor {
   /** float32 [3,S,S] */
   data: Float32Array;
   size: number;
-  /** Original frame size and the crop that was resized, to map regions back to frame pixels. */
-  source: { width: number; height: number; roi: { x: number; y: number; width: number; height: number } };
+  source: ImageSource;
 }
