@@ -42,24 +42,44 @@ class Block(nn.Module):
         self.act = QuickGELU() if quick_gelu else nn.GELU()
         self.c_proj = nn.Linear(hidden, width)
 
-    def attention(self, x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
-        n, length, width = x.shape
+    def heads_of(self, x: torch.Tensor):
+        """[N,L,W] -> q, k, v as [N,H,L,hd]."""
+        n, length, _ = x.shape
         qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
         q, k, v = qkv.chunk(3, dim=-1)
-        q = q.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
-        k = k.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
-        v = v.reshape(n, length, self.heads, self.head_dim).transpose(1, 2)
+        return tuple(t.reshape(n, length, self.heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
+
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+        n, _, length, _ = q.shape
         q = q / math.sqrt(self.head_dim)
         scores = torch.matmul(q, k.transpose(-1, -2))
         if mask is not None:
             scores = scores + mask
         weights = torch.softmax(scores, dim=-1)
-        out = torch.matmul(weights, v).transpose(1, 2).reshape(n, length, width)
+        out = torch.matmul(weights, v).transpose(1, 2).reshape(n, length, self.heads * self.head_dim)
         return self.out_proj(out)
 
+    def mlp(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c_proj(self.act(self.c_fc(self.ln_2(x))))
+
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        x = x + self.attention(self.ln_1(x), mask)
-        return x + self.c_proj(self.act(self.c_fc(self.ln_2(x))))
+        x = x + self.attend(*self.heads_of(self.ln_1(x)), mask)
+        return x + self.mlp(x)
+
+    def forward_shared_prefix(self, prefix: torch.Tensor, suffix: torch.Tensor, per_prefix: int,
+                              mask_prefix: torch.Tensor, mask_suffix: torch.Tensor):
+        """The block on sequences [prefix_b, suffix_{b,q}] whose first Lp positions are the same for
+        the `per_prefix` sentences of a prefix (causal attention keeps them the same): the prefix
+        rows are computed once, the suffix rows attend to the prefix keys and values plus their own.
+        prefix [B,Lp,W], suffix [B*per_prefix,Ls,W]."""
+        qp, kp, vp = self.heads_of(self.ln_1(prefix))
+        qs, ks, vs = self.heads_of(self.ln_1(suffix))
+        b, h, lp, hd = kp.shape
+        kp_all = kp.unsqueeze(1).expand(b, per_prefix, h, lp, hd).reshape(b * per_prefix, h, lp, hd)
+        vp_all = vp.unsqueeze(1).expand(b, per_prefix, h, lp, hd).reshape(b * per_prefix, h, lp, hd)
+        prefix = prefix + self.attend(qp, kp, vp, mask_prefix)
+        suffix = suffix + self.attend(qs, torch.cat([kp_all, ks], dim=2), torch.cat([vp_all, vs], dim=2), mask_suffix)
+        return prefix + self.mlp(prefix), suffix + self.mlp(suffix)
 
 
 class VisionTower(nn.Module):
@@ -114,6 +134,9 @@ class AdaClipGraph(nn.Module):
         self.cfg = cfg
         self.visual = VisionTower(cfg)
         self.text = TextTower(cfg)
+        # text tower computes the prompt prefix once per image (encode_text_shared); False runs
+        # every sentence through every block as the official code does (checks, benchmarks)
+        self.share_prefix = True
         j, p = cfg.prompt_depth, cfg.prompt_length
         self.visual_static_prompts = (nn.ParameterList([nn.Parameter(torch.empty(p, cfg.vision_width))
                                                         for _ in range(j)])
@@ -167,13 +190,33 @@ class AdaClipGraph(nn.Module):
     def encode_text(self, tokens: torch.Tensor, dyn_t: Optional[torch.Tensor]) -> torch.Tensor:
         """tokens [B,Q,T] (T >= max EOT index + 1) -> raw sentence features [B,Q,D]."""
         cfg = self.cfg
+        if self.share_prefix and cfg.text_prompts and cfg.prompt_depth >= 2:
+            return self.encode_text_shared(tokens, dyn_t)
+        return self.encode_text_plain(tokens, dyn_t)
+
+    def _text_prompt(self, dyn_t: Optional[torch.Tensor], i: int, b: int) -> torch.Tensor:
+        ctx = self._prompt(self.text_static_prompts, dyn_t, i)  # [B or 1, P, D]
+        return ctx.expand(b, ctx.shape[1], ctx.shape[2])
+
+    def _eot_features(self, x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+        """Row of the EOT token (the largest id) of each sentence -> ln_final -> text projection.
+        ln_final acts per row, so picking first is the same as the official ln_final-then-pick.
+        ArgMax on float (ids < 2^24 are exact): int64 ArgMax is not supported everywhere."""
+        n = flat.shape[0]
+        eot = flat.to(torch.float32).argmax(dim=-1)
+        picked = x.gather(1, eot.reshape(n, 1, 1).expand(n, 1, x.shape[-1]))[:, 0, :]  # no Squeeze: it exports as If
+        return self.text.ln_final(picked) @ self.text.text_projection
+
+    def encode_text_plain(self, tokens: torch.Tensor, dyn_t: Optional[torch.Tensor]) -> torch.Tensor:
+        """Every sentence through every block, as the official code runs it."""
+        cfg = self.cfg
         p = cfg.prompt_length
         b, q, t = tokens.shape
         flat = tokens.reshape(b * q, t)
         x = self.text.token_embedding(flat) + self.text.positional_embedding[:t, :]
         for i, block in enumerate(self.text.blocks):
             if cfg.text_prompts and 0 < i < cfg.prompt_depth:
-                ctx = self._prompt(self.text_static_prompts, dyn_t, i)  # [B or 1, P, D]
+                ctx = self._text_prompt(dyn_t, i, b)
                 # one set of dynamic prompts per image, shared by its Q sentences
                 ctx = ctx.unsqueeze(1).expand(b, q, p, ctx.shape[-1]).reshape(b * q, p, ctx.shape[-1])
                 # positions 1..P (right after SOT) are replaced, real word tokens included
@@ -182,12 +225,33 @@ class AdaClipGraph(nn.Module):
             # causality keeps every EOT row exactly what the full 77-token run gives
             length = x.shape[1]
             x = block(x, self.text.causal_mask[:length, :length])
-        x = self.text.ln_final(x)
-        # EOT = the largest id of each row; ArgMax on float (ids < 2^24 are exact) keeps the graph
-        # free of int64 ArgMax, which onnxruntime and TensorRT do not all support.
-        eot = flat.to(torch.float32).argmax(dim=-1)
-        picked = x.gather(1, eot.reshape(b * q, 1, 1).expand(b * q, 1, x.shape[-1]))[:, 0, :]  # no Squeeze: it exports as If
-        return (picked @ self.text.text_projection).reshape(b, q, -1)
+        return self._eot_features(x, flat).reshape(b, q, -1)
+
+    def encode_text_shared(self, tokens: torch.Tensor, dyn_t: Optional[torch.Tensor]) -> torch.Tensor:
+        """Same function, less work. From block 1 on, positions 0..P of every sentence of an image
+        hold the same values (SOT, whose block-0 output depends on nothing else, then that image's
+        prompts), and causal attention never lets later positions change them: they are computed
+        once per image instead of once per sentence (6 of ~13 positions for the official prompts).
+        Needs T >= P + 2 (the official sentences have T >= 8)."""
+        cfg = self.cfg
+        p = cfg.prompt_length
+        b, q, t = tokens.shape
+        flat = tokens.reshape(b * q, t)
+        x = self.text.token_embedding(flat) + self.text.positional_embedding[:t, :]
+        x = self.text.blocks[0](x, self.text.causal_mask[:t, :t])
+        sot = x.reshape(b, q, t, x.shape[-1])[:, 0, :1, :]  # [B,1,D]: the same for every sentence
+        prefix = torch.cat([sot, self._text_prompt(dyn_t, 1, b)], dim=1)  # [B,1+P,D]
+        suffix = x[:, 1 + p:, :]  # [B*Q,T-1-P,D]
+        lp = 1 + p
+        mask_prefix = self.text.causal_mask[:lp, :lp]
+        mask_suffix = self.text.causal_mask[lp:t, :t]  # rows of the suffix positions in the full mask
+        for i in range(1, len(self.text.blocks)):
+            if 1 < i < cfg.prompt_depth:
+                prefix = torch.cat([prefix[:, :1, :], self._text_prompt(dyn_t, i, b)], dim=1)
+            prefix, suffix = self.text.blocks[i].forward_shared_prefix(prefix, suffix, q, mask_prefix, mask_suffix)
+        d = prefix.shape[-1]
+        full = torch.cat([prefix.unsqueeze(1).expand(b, q, lp, d).reshape(b * q, lp, d), suffix], dim=1)
+        return self._eot_features(full, flat).reshape(b, q, -1)
 
     def text_features(self, raw: torch.Tensor) -> torch.Tensor:
         """[B,Q,D] raw sentence features -> [B,2,D] (normal, abnormal), as TextEmbebddingLayer."""

@@ -80,6 +80,7 @@ def bench(args) -> dict:
     torch.set_num_threads(args.threads)
     cfg = build_config(args.arch, args.image_size)
     model = build_model(cfg, seed=args.seed)
+    model.share_prefix = False  # every sentence through every block, as the official code does
     vocab = args.vocab
     tmp = None
     if not vocab:

@@ -96,6 +96,7 @@ def check_case(fx: dict, fixture: str, size: int, bpe: ClipBpe, jsonl_ids: dict)
             if (image, cls) == tuple(INTERMEDIATE.split('__')):
                 err.update(check_intermediates(os.path.join(base, 'intermediates', INTERMEDIATE), o, full, labels))
                 err['context_cut_vs_full77_float64'] = context_cut_float64(model, x, full, cut)
+                err['shared_prefix_vs_plain_text'] = shared_vs_plain(model, x, cut)[0]
     # all 6 image x class pairs in one batch: each image keeps its own prompts and sentences
     width = max(t.shape[2] for t in batch_tokens)
     tokens = np.concatenate([np.pad(t, ((0, 0), (0, 0), (0, width - t.shape[2]))) for t in batch_tokens])
@@ -117,6 +118,46 @@ def context_cut_float64(model, x: np.ndarray, full: np.ndarray, cut: np.ndarray)
         a = m64(xx, torch.from_numpy(cut))
         b = m64(xx, torch.from_numpy(full))
     return max(maxabs(a[k], b[k]) for k in a)
+
+
+def shared_vs_plain(model, x: np.ndarray, tokens: np.ndarray, float64: bool = False) -> tuple:
+    """The text tower computing the prompt prefix once per image vs every sentence in full."""
+    m = copy.deepcopy(model)
+    xx = torch.from_numpy(x)
+    if float64:
+        m, xx = m.double(), xx.double()
+    with torch.no_grad():
+        m.share_prefix = True
+        a = m(xx, torch.from_numpy(tokens))
+        m.share_prefix = False
+        b = m(xx, torch.from_numpy(tokens))
+    return max(maxabs(a[k], b[k]) for k in a), a
+
+
+def random_deep_checks(bpe: ClipBpe) -> dict:
+    """An 8-layer random model (prompt depth 4 < 8: the pass-through blocks run), S=154 (position
+    grid resized from 6x6, K=100 < 121 patches), batch 3 with different classes: the shared-prefix
+    text path and the context cut are exact in float64."""
+    arch = ('random-deep', {
+        'embed_dim': 48,
+        'vision_cfg': {'image_size': 84, 'layers': 8, 'width': 64, 'head_width': 32, 'patch_size': 14},
+        'text_cfg': {'context_length': 77, 'vocab_size': 49408, 'width': 48, 'heads': 4, 'layers': 8},
+    })
+    cfg = build_config(arch, 154)
+    model = build_model(cfg, seed=5)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 3, 154, 154, generator=gen).numpy()
+    full = np.array([prompt_tokens(bpe, c, 77) for c in ('screw', 'metal_nut', 'o-ring')], dtype=np.int64)
+    cut = full[:, :, :int(full.argmax(-1).max()) + 1]
+    e32, out = shared_vs_plain(model, x, cut)
+    e64, _ = shared_vs_plain(model, x, cut, float64=True)
+    return {
+        'top_k': int(out['hsf_indices'].shape[1]),
+        'context': int(cut.shape[2]),
+        'shared_prefix_vs_plain_text': e32,
+        'shared_prefix_vs_plain_text_float64': e64,
+        'context_cut_vs_full77_float64': context_cut_float64(model, x, full, cut),
+    }
 
 
 def check_intermediates(d: str, o: dict, full_tokens: np.ndarray, labels: np.ndarray) -> dict:
@@ -159,6 +200,7 @@ def main(argv=None) -> int:
     report = {'fixture': args.fixture, 'torch': torch.__version__, 'cases': {}}
     for size in (126, 154):
         report['cases'][f'tiny_s{size}'] = check_case(fx, args.fixture, size, bpe, jsonl)
+    report['random_deep'] = random_deep_checks(bpe)
     print(json.dumps(report, indent=1))
     return 0
 

@@ -23,6 +23,7 @@ interface CaseReport {
 
 // one run (about 30 s on 2 cores) serves both tests
 let cached: Record<string, CaseReport> | undefined;
+let randomDeep: CaseReport | undefined;
 function runParity(): Record<string, CaseReport> {
   if (cached) return cached;
   const res = spawnSync(
@@ -36,7 +37,9 @@ function runParity(): Record<string, CaseReport> {
     0,
     `check_fixture_parity.py exited with ${res.status}:\n${res.stderr.slice(-4000)}`,
   );
-  cached = JSON.parse(res.stdout).cases as Record<string, CaseReport>;
+  const report = JSON.parse(res.stdout);
+  randomDeep = report.random_deep as CaseReport;
+  cached = report.cases as Record<string, CaseReport>;
   return cached!;
 }
 
@@ -101,5 +104,30 @@ test(
         `${name}: float64 cut vs full ${e.context_cut_vs_full77_float64}`,
       );
     }
+  },
+);
+
+test(
+  'computing the text prompt prefix once per image equals the official per-sentence text tower',
+  { skip: skipWithoutShared },
+  (t) => {
+    const cases = runParity();
+    for (const [name, e] of Object.entries(cases)) {
+      t.diagnostic(`${name}: shared prefix vs plain ${e.shared_prefix_vs_plain_text.toExponential(2)}`);
+      assert.ok(e.shared_prefix_vs_plain_text <= FLOAT_TOL, `${name}: ${e.shared_prefix_vs_plain_text}`);
+    }
+    // 8 layers with prompt depth 4 (pass-through blocks), S=154 (K=100 < 121 patches), batch 3
+    const deep = randomDeep!;
+    t.diagnostic(`random deep model: ${JSON.stringify(deep)}`);
+    assert.equal(deep.top_k, 100);
+    assert.ok(deep.shared_prefix_vs_plain_text <= FLOAT_TOL, `float32 ${deep.shared_prefix_vs_plain_text}`);
+    assert.ok(
+      deep.shared_prefix_vs_plain_text_float64 <= 1e-12,
+      `float64 ${deep.shared_prefix_vs_plain_text_float64}`,
+    );
+    assert.ok(
+      deep.context_cut_vs_full77_float64 <= 1e-12,
+      `float64 cut ${deep.context_cut_vs_full77_float64}`,
+    );
   },
 );
