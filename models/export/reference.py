@@ -9,8 +9,8 @@ inputs and writes every output as .npy, so onnxruntime / TensorRT results can be
   ... --bundle DIR --clip ViT-L-14-336px.pt --adaclip pretrained_all.pth ...
 
 Inputs are float32 .npy [3,S,S] (or [B,3,S,S]); one --class for all inputs or one per input; or
---tokens FILE.npy int64 [B,Q,T] instead of --class. --context full|cut: 77 tokens, or cut to the
-largest EOT index + 1 (what the service feeds). Writes to --out: anomaly_map.npy [B,S,S],
+--tokens FILE.npy int64 [B,Q,T] instead of --class. --context full|cut: 77 tokens, or cut to
+max(largest EOT index + 1, prompt length + 2) (what the service feeds). Writes to --out: anomaly_map.npy [B,S,S],
 global_feature.npy [B,D], text_features.npy [B,2,D], hsf_indices.npy int64 [B,K], hsf_tokens.npy
 [B,K,L,D], score_no_hsf.npy [B], map_official_form.npy [B,S,S], tokens.npy [B,Q,T], and prints a
 JSON summary on stdout."""
@@ -49,16 +49,20 @@ def load_inputs(paths, size: int) -> np.ndarray:
     return np.concatenate(arrays, axis=0)
 
 
-def class_tokens(bpe: ClipBpe, classes, batch: int, context: str) -> np.ndarray:
+def cut_context(tokens: np.ndarray, prompt_length: int) -> np.ndarray:
+    """[B,Q,77] -> [B,Q,T], T = max(largest EOT index + 1, P + 2): what the service feeds."""
+    t = max(int(tokens.argmax(axis=-1).max()) + 1, prompt_length + 2)
+    return tokens[:, :, :t]
+
+
+def class_tokens(bpe: ClipBpe, classes, batch: int, context: str, prompt_length: int) -> np.ndarray:
     if len(classes) == 1:
         classes = classes * batch
     if len(classes) != batch:
         raise ValueError(f'{len(classes)} --class values for {batch} images: give one, or one per image')
     rows = [prompt_tokens(bpe, c, 77) for c in classes]
     tokens = np.array(rows, dtype=np.int64)  # [B,Q,77]
-    if context == 'cut':
-        tokens = tokens[:, :, :int(tokens.argmax(axis=-1).max()) + 1]
-    return tokens
+    return cut_context(tokens, prompt_length) if context == 'cut' else tokens
 
 
 def run(model, images: np.ndarray, tokens: np.ndarray) -> dict:
@@ -107,11 +111,11 @@ def main(argv=None) -> int:
             if tokens.ndim == 2:
                 tokens = np.broadcast_to(tokens, (images.shape[0],) + tokens.shape).copy()
             if args.context == 'cut':
-                tokens = tokens[:, :, :int(tokens.argmax(axis=-1).max()) + 1]
+                tokens = cut_context(tokens, cfg.prompt_length)
         else:
             if not args.classes or not vocab:
                 p.error('give --class (and a vocabulary) or --tokens')
-            tokens = class_tokens(ClipBpe(vocab), args.classes, images.shape[0], args.context)
+            tokens = class_tokens(ClipBpe(vocab), args.classes, images.shape[0], args.context, cfg.prompt_length)
         if tokens.shape[:2] != (images.shape[0], cfg.n_sentences):
             raise ValueError(f'tokens shape {tokens.shape}: expected [{images.shape[0]},{cfg.n_sentences},T]')
         model = build_model(cfg, args.clip, args.adaclip, seed)
