@@ -53,52 +53,71 @@ export function extractRegions(
   validateMap(map, mapSize);
   validateMapSource(src);
   const n = mapSize * mapSize;
-  // Build the mask in JS: it gives ">=" semantics (cv.threshold is ">") and skips a float Mat copy.
-  const mask = Buffer.alloc(n);
+  // First pass in JS: ">=" semantics (cv.threshold is ">"), a NaN check, and the bounding box of the
+  // defective pixels, so OpenCV labels only that box (a normal frame never reaches OpenCV at all).
   let defective = 0;
-  for (let i = 0; i < n; i++) {
-    const v = map[i];
-    if (Number.isNaN(v)) throw new MapError(`anomaly map holds NaN at index ${i}`);
-    if (v >= opts.pixelThreshold) {
-      mask[i] = 255;
-      defective++;
+  let minX = mapSize;
+  let minY = mapSize;
+  let maxX = -1;
+  let maxY = -1;
+  for (let y = 0, i = 0; y < mapSize; y++) {
+    for (let x = 0; x < mapSize; x++, i++) {
+      const v = map[i];
+      if (v >= opts.pixelThreshold) {
+        defective++;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      } else if (Number.isNaN(v)) throw new MapError(`anomaly map holds NaN at index ${i}`);
     }
   }
   if (defective === 0) return { regions: [], total: 0, defectivePixels: 0 };
 
+  const bw = maxX - minX + 1;
+  const bh = maxY - minY + 1;
+  const mask = Buffer.alloc(bw * bh);
+  for (let y = 0; y < bh; y++) {
+    const row = (y + minY) * mapSize + minX;
+    for (let x = 0; x < bw; x++) if (map[row + x] >= opts.pixelThreshold) mask[y * bw + x] = 255;
+  }
   const cv = loadOpenCV();
-  const maskMat = new cv.Mat(mask, mapSize, mapSize, cv.CV_8UC1);
-  const { labels, stats, centroids } = maskMat.connectedComponentsWithStats(8, cv.CV_32S);
+  const { labels, stats, centroids } = new cv.Mat(mask, bh, bw, cv.CV_8UC1).connectedComponentsWithStats(
+    8,
+    cv.CV_32S,
+  );
   const count = stats.rows; // label 0 is the background
-  const lab = int32View(labels.getData(), n);
+  const lab = int32View(labels.getData(), bw * bh);
   const st = int32View(stats.getData(), count * 5);
   const cen = float64View(centroids.getData(), count * 2);
 
   const maxScore = new Float64Array(count).fill(-Infinity);
   const sumScore = new Float64Array(count);
-  for (let i = 0; i < n; i++) {
-    const l = lab[i];
-    if (l === 0) continue;
-    const v = map[i];
-    sumScore[l] += v;
-    if (v > maxScore[l]) maxScore[l] = v;
+  for (let y = 0; y < bh; y++) {
+    const row = (y + minY) * mapSize + minX;
+    for (let x = 0; x < bw; x++) {
+      const l = lab[y * bw + x];
+      if (l === 0) continue;
+      const v = map[row + x];
+      sumScore[l] += v;
+      if (v > maxScore[l]) maxScore[l] = v;
+    }
   }
 
   const perPixel = framePixelsPerMapPixel(mapSize, src);
   const all: Region[] = [];
   for (let l = 1; l < count; l++) {
-    const [left, top, width, height, area] = [
-      st[l * 5],
-      st[l * 5 + 1],
-      st[l * 5 + 2],
-      st[l * 5 + 3],
-      st[l * 5 + 4],
-    ];
+    // stats and centroids are relative to the labelled box
+    const left = st[l * 5] + minX;
+    const top = st[l * 5 + 1] + minY;
+    const width = st[l * 5 + 2];
+    const height = st[l * 5 + 3];
+    const area = st[l * 5 + 4];
     const areaPct = (area / n) * 100;
     if (areaPct < opts.minAreaPct) continue;
     const box = mapRectToFrame({ x: left, y: top, width, height }, mapSize, src);
     // OpenCV's centroid is in pixel-index coordinates: the centre of pixel j is j + 0.5 on our edges.
-    const c = mapPointToFrame(cen[l * 2] + 0.5, cen[l * 2 + 1] + 0.5, mapSize, src);
+    const c = mapPointToFrame(cen[l * 2] + minX + 0.5, cen[l * 2 + 1] + minY + 0.5, mapSize, src);
     all.push({
       ...box,
       areaPx: Math.round(area * perPixel),
