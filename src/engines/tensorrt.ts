@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
+import type { HsfResult, HsfRunner, HsfSettings } from '../hsf/types.js';
 import type { Engine, EngineInfo, EngineInput, EngineOutput } from './engine.js';
 import { EngineInputError, concatOutputs } from './onnxruntime.js';
 
@@ -64,7 +65,7 @@ export interface NativeInferResult {
     string,
     { data: Float32Array | Int32Array | BigInt64Array | Uint8Array; shape: number[]; dtype: string }
   >;
-  hsf?: { scores: Float32Array; fused: Float32Array; labels: Int32Array };
+  hsf?: Required<HsfResult>;
 }
 
 export interface NativeTensorRtEngine {
@@ -89,6 +90,13 @@ export interface NodeTensorrtAddon {
   tensorRtLog?(): string[];
   float32ToFloat16(values: Float32Array): Uint16Array;
   float16ToFloat32(bits: Uint16Array): Float32Array;
+  /** The HSF CUDA kernels (src/hsf/gpu.ts uses this binding). */
+  hsf: {
+    available(): boolean;
+    reason(): string;
+    maxTopK?(): number;
+    createRunner(): HsfRunner;
+  };
 }
 
 // ----- Loading the addon ----------------------------------------------------------------------------
@@ -257,6 +265,41 @@ export class TensorRtEngine implements Engine {
     return engineOutputFrom(res, { batch, imageSize: S, embedDim: D, topK: this.topK, layers: this.layers });
   }
 
+  /**
+   * One batch with HSF on the GPU: hsf_tokens never leave the device, the HSF kernels run on the
+   * engine's output buffers on the same stream, and only the HSF result comes back. The returned
+   * output has an empty hsfTokens (they stayed on the device). Needs addon.hsf (CUDA HSF kernels).
+   */
+  async runWithGpuHsf(
+    input: EngineInput,
+    settings: HsfSettings,
+  ): Promise<{ output: EngineOutput; hsf: HsfResult }> {
+    const S = this.manifest.imageSize;
+    const { batch, sentences, context } = input;
+    if (batch > this.info.maxBatch) {
+      throw new EngineInputError(
+        `engine: runWithGpuHsf takes at most ${this.info.maxBatch} images, got ${batch}`,
+      );
+    }
+    const res = await this.native.infer(
+      {
+        [IO.image]: { data: input.images, shape: [batch, 3, S, S] },
+        [IO.tokens]: { data: input.tokens, shape: [batch, sentences, context] },
+      },
+      { keepOnDevice: [IO.hsfTokens], hsf: { kClusters: settings.kClusters, alpha: settings.alpha } },
+    );
+    if (!res.hsf) throw new Error('TensorRT: the addon returned no HSF result');
+    const dims = {
+      batch,
+      imageSize: S,
+      embedDim: this.manifest.architecture.embedDim,
+      topK: this.topK,
+      layers: this.layers,
+    };
+    const output = engineOutputFrom(res, dims, { tokensOnDevice: true });
+    return { output, hsf: res.hsf };
+  }
+
   async close(): Promise<void> {
     this.native.close();
   }
@@ -264,8 +307,9 @@ export class TensorRtEngine implements Engine {
 
 /** Maps the addon's named outputs to EngineOutput, checking every shape (a wrong engine fails here). */
 export function engineOutputFrom(
-  res: NativeInferResult,
+  res: Pick<NativeInferResult, 'outputs'>,
   dims: { batch: number; imageSize: number; embedDim: number; topK: number; layers: number },
+  opts: { tokensOnDevice?: boolean } = {},
 ): EngineOutput {
   const { batch, imageSize: S, embedDim: D, topK: K, layers: L } = dims;
   const take = (name: string, shape: number[]) => {
@@ -296,6 +340,6 @@ export function engineOutputFrom(
     globalFeature: floats(IO.globalFeature, [batch, D]),
     textFeatures: floats(IO.textFeatures, [batch, 2, D]),
     hsfIndices,
-    hsfTokens: floats(IO.hsfTokens, [batch, K, L, D]),
+    hsfTokens: opts.tokensOnDevice ? new Float32Array(0) : floats(IO.hsfTokens, [batch, K, L, D]),
   };
 }

@@ -199,3 +199,44 @@ test('doctor lines: onnxruntime cpu runs a session, the rest says why not', asyn
     assert.match(by('backend auto')?.detail ?? '', /^onnxruntime \(TensorRT unavailable: /);
   }
 });
+
+test('HSF binding: present in a CUDA build, unavailable here with the reason, inputs validated', async () => {
+  const a = addon();
+  const hsf = a.hsf;
+  assert.equal(typeof hsf.available, 'function');
+  if (!a.buildInfo().hsf) {
+    assert.equal(hsf.available(), false);
+    assert.match(hsf.reason(), /without the HSF CUDA kernels/);
+    assert.throws(() => hsf.createRunner(), /without the HSF CUDA kernels/);
+    return;
+  }
+  const runner = hsf.createRunner();
+  assert.equal(runner.kind, 'gpu');
+  const input = {
+    batch: 1,
+    topK: 4,
+    layers: 2,
+    embedDim: 3,
+    tokens: new Float32Array(4 * 2 * 3).fill(0.5),
+    globalFeature: new Float32Array(3).fill(0.5),
+    textFeatures: new Float32Array(6).fill(0.5),
+  };
+  await assert.rejects(
+    runner.run({ ...input, tokens: new Float32Array(5) }, { kClusters: 2, alpha: 0.2 }),
+    /tokens holds 5 floats, the shape needs 24/,
+  );
+  await assert.rejects(
+    runner.run({ ...input, batch: 0 }, { kClusters: 2, alpha: 0.2 }),
+    /batch must be a positive integer/,
+  );
+  if (!hasGpu) {
+    assert.equal(hsf.available(), false);
+    assert.match(hsf.reason(), /no usable CUDA device|no CUDA device/);
+    await assert.rejects(runner.run(input, { kClusters: 2, alpha: 0.2 }), /HSF: .*cuda/i);
+  } else {
+    assert.equal(hsf.available(), true, hsf.reason());
+    const r = await runner.run(input, { kClusters: 2, alpha: 0.2 });
+    assert.equal(r.scores.length, 1);
+    assert.equal(r.labels.length, 4);
+  }
+});

@@ -504,20 +504,7 @@ class InferWorker : public Napi::AsyncWorker {
       outputs.Set(out.name, o);
     }
     result.Set("outputs", outputs);
-    if (runHsf_) {
-      const size_t b = hsfResult_.scores.size();
-      Napi::Object h = Napi::Object::New(env);
-      auto scores = Napi::Float32Array::New(env, b);
-      std::memcpy(scores.Data(), hsfResult_.scores.data(), b * 4);
-      auto fused = Napi::Float32Array::New(env, hsfResult_.fused.size());
-      std::memcpy(fused.Data(), hsfResult_.fused.data(), hsfResult_.fused.size() * 4);
-      auto labels = Napi::Int32Array::New(env, hsfResult_.labels.size());
-      std::memcpy(labels.Data(), hsfResult_.labels.data(), hsfResult_.labels.size() * 4);
-      h.Set("scores", scores);
-      h.Set("fused", fused);
-      h.Set("labels", labels);
-      result.Set("hsf", h);
-    }
+    if (runHsf_) result.Set("hsf", hsfResultObject(env, hsfResult_));
     deferred_.Resolve(result);
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
@@ -790,7 +777,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         Napi::Object ho = h.As<Napi::Object>();
         runHsf = true;
         if (ho.Get("kClusters").IsNumber()) hsf.kClusters = ho.Get("kClusters").As<Napi::Number>().Int32Value();
-        if (ho.Get("alpha").IsNumber()) hsf.alpha = ho.Get("alpha").As<Napi::Number>().FloatValue();
+        if (ho.Get("alpha").IsNumber()) hsf.alpha = ho.Get("alpha").As<Napi::Number>().DoubleValue();
       }
     }
     auto* worker = new InferWorker(env, state, std::move(inputs), std::move(deviceOnly), runHsf, hsf);
