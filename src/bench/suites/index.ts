@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them. Add a suite: one import, one entry.
 import type { Benchmark } from '../harness.js';
+import { benchmarks as decide } from './decide.js';
 import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
 
-export const suites: Benchmark[][] = [harness, hsf];
+export const suites: Benchmark[][] = [harness, decide, hsf];
