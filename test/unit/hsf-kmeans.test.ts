@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
 import { gramFloat64 } from '../../src/hsf/gram.js';
+import { gramFloat64Fast, wasmGramAvailable } from '../../src/hsf/gram-wasm.js';
 import { KMeansWorkspace, kmeansFromGram, DEFAULT_KMEANS } from '../../src/hsf/kmeans-gram.js';
 import { Mulberry32 } from '../../src/hsf/prng.js';
 import { clusteredTokens } from '../../src/hsf/synthetic.js';
@@ -39,6 +40,27 @@ test('Gram matrix equals the defined float64 partial sums of every pair', () => 
       for (let e = 0; e < n; e++) s[e % 4] += x[i * n + e] * x[j * n + e];
       assert.equal(g[i * rows + j], s[0] + s[1] + (s[2] + s[3]), `G[${i},${j}]`);
     }
+  }
+});
+
+test('the WASM SIMD Gram kernel is bit-identical to the scalar reference', () => {
+  assert.ok(wasmGramAvailable(), 'WASM SIMD kernel did not load');
+  // odd and even row counts (row/column block tails), offsets into a batch, a non-multiple of 4
+  for (const [rows, layers, dim] of [
+    [1, 1, 4],
+    [2, 2, 8],
+    [7, 4, 12],
+    [33, 4, 48],
+    [100, 4, 768],
+    [5, 1, 6],
+  ]) {
+    const n = layers * dim;
+    const batch = clusteredTokens({ seed: rows, rows: 2 * rows, layers, dim, centres: 3, spread: 1 });
+    const want = new Float64Array(rows * rows);
+    const got = new Float64Array(rows * rows);
+    gramFloat64(batch, rows * n, rows, n, want);
+    gramFloat64Fast(batch, rows * n, rows, n, got);
+    assert.deepEqual(got, want, `rows ${rows}, n ${n}`);
   }
 });
 

@@ -60,7 +60,7 @@ function ours(batch: number): Benchmark {
   const name = `hsf.ours.b${batch}`;
   return {
     name,
-    description: `ms per image: our CPU HSF (Gram K-Means, 8 inits + Hartigan) at batch ${batch}, 100x4x768, k=20`,
+    description: `ms per image: our CPU HSF (Gram K-Means, 4 inits + Hartigan) at batch ${batch}, 100x4x768, k=20`,
     async run() {
       const input = benchInput(batch);
       const runner = new CpuHsfRunner();

@@ -495,7 +495,7 @@ extern "C" {
 
 HsfKMeansParams hsf_default_params(void) {
   HsfKMeansParams p;
-  p.n_init = 8;
+  p.n_init = 4;
   p.max_iter = 100;
   p.tol = 0;
   p.seed = 0x5eed;

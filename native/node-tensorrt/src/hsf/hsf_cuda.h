@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 typedef struct HsfKMeansParams {
-  int n_init;    /* k-means++ initialisations, best inertia kept (TS default 8) */
+  int n_init;    /* k-means++ initialisations, best inertia kept (TS default 4) */
   int max_iter;  /* Lloyd reassignments and Hartigan passes per init (100) */
   double tol;    /* stop when the inertia drop <= tol * inertia (0) */
   uint32_t seed; /* base seed of the Mulberry32 streams (0x5eed) */
