@@ -1,0 +1,209 @@
+// Model benchmarks: the official-equivalent PyTorch forward (models/export/bench_reference.py: two
+// vision passes, 77-token text, float32, batch 1, 2 threads, random weights of the real architecture)
+// against our bundle end to end through onnxruntime-node (prompt tokens, engine, HSF, map smoothing),
+// in ms per image, measured in the same run. Bundles are exported into .tmp/bench-bundles once and reused.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { OnnxRuntimeEngine } from '../../engines/onnxruntime.js';
+import { CpuHsfRunner } from '../../hsf/cpu.js';
+import { loadBundle, type Bundle } from '../../model/bundle.js';
+import { PromptTokenCache } from '../../model/prompts.js';
+import { gaussianFilter } from '../../postprocess/gaussian.js';
+import { scoreBatch } from '../../postprocess/score.js';
+import { measure, summarize, type BenchContext, type BenchResult, type Benchmark } from '../harness.js';
+
+const PYTHON = '/usr/bin/python3';
+const THREADS = 2;
+/** Reference medians of this run, so each `ours` result carries its speed-up. */
+const referenceMedians = new Map<string, number>();
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'models', 'export'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('bench: repository root not found');
+}
+
+interface ModelCase {
+  key: string;
+  arch: string;
+  imageSize: number;
+  long: boolean;
+}
+
+const CASES: ModelCase[] = [
+  { key: 'vitb16_224', arch: 'ViT-B-16', imageSize: 224, long: false },
+  { key: 'vitl14_336_518', arch: 'ViT-L-14-336', imageSize: 518, long: true },
+];
+
+function run(cmd: string, args: string[], log: (m: string) => void): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      for (const line of d.toString().split('\n')) if (line.trim()) log(line.trim());
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise(out)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`)),
+    );
+  });
+}
+
+/** The real vocabulary when ../shared has it (real prompt lengths), else a bytes-only one. */
+function benchVocab(root: string, dir: string): string {
+  const shared = resolve(
+    process.env.ADACLIP_SHARED_DIR ?? join(root, '..', 'shared'),
+    'data',
+    'bpe_simple_vocab_16e6.txt.gz',
+  );
+  if (existsSync(shared)) return shared;
+  const path = join(dir, 'vocab_bytes_only.txt.gz');
+  writeFileSync(path, gzipSync(Buffer.from('"bpe_simple_vocab_16e6.txt#version: 0.2', 'utf8')));
+  return path;
+}
+
+/** Exports (once) the random-weight bundle of a case into .tmp/bench-bundles. */
+async function benchBundle(c: ModelCase, ctx: BenchContext): Promise<Bundle> {
+  const root = repoRoot();
+  const base = join(root, '.tmp', 'bench-bundles');
+  const dir = join(base, c.key);
+  if (existsSync(join(dir, 'manifest.json'))) {
+    try {
+      return await loadBundle(dir, { verifyHashes: false });
+    } catch (err) {
+      ctx.log(`cached bundle ${dir} unusable (${(err as Error).message}): exporting again`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  mkdirSync(base, { recursive: true });
+  ctx.log(`exporting random-weight ${c.arch} at ${c.imageSize} into ${dir} (once)`);
+  await run(
+    PYTHON,
+    [
+      join(root, 'models', 'export', 'export.py'),
+      '--random-init',
+      '0',
+      '--arch',
+      c.arch,
+      '--image-size',
+      String(c.imageSize),
+      '--vocab',
+      benchVocab(root, base),
+      '--out',
+      dir,
+    ],
+    ctx.log,
+  );
+  return loadBundle(dir, { verifyHashes: false });
+}
+
+/** Ours: cached prompt tokens -> onnxruntime -> HSF -> gaussian smoothing, batch 1. */
+async function benchOurs(c: ModelCase, ctx: BenchContext): Promise<BenchResult> {
+  const bundle = await benchBundle(c, ctx);
+  const engine = await OnnxRuntimeEngine.create(bundle, { threads: THREADS, maxBatch: 1 });
+  try {
+    const S = bundle.manifest.imageSize;
+    const prompts = new PromptTokenCache(bundle.tokenizer, bundle.manifest.prompts);
+    const hsf = new CpuHsfRunner();
+    const image = new Float32Array(3 * S * S);
+    for (let i = 0; i < image.length; i++) image[i] = Math.sin(i * 0.001);
+    const once = async () => {
+      const tokens = prompts.get('screw');
+      const out = await engine.run({
+        images: image,
+        batch: 1,
+        tokens: tokens.tokens,
+        sentences: tokens.sentences,
+        context: tokens.context,
+      });
+      await scoreBatch(out, hsf, bundle.manifest.hsf);
+      gaussianFilter(out.anomalyMap, S, S);
+    };
+    const samples = await measure(once, {
+      warmup: 1,
+      iterations: c.long ? 3 : 5,
+      maxMs: c.long ? 600_000 : 120_000,
+    });
+    const result = summarize(`model.ours.${c.key}`, 'ms', samples, {
+      perImage: true,
+      threads: THREADS,
+      context: prompts.get('screw').context,
+      provider: engine.info.device,
+    });
+    const reference = referenceMedians.get(c.key);
+    if (reference !== undefined) {
+      result.speedupVsReference = Math.round((reference / result.median) * 100) / 100;
+      ctx.log(`speed-up over model.reference.${c.key}: ${result.speedupVsReference}x`);
+    }
+    return result;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** The PyTorch reference, run by models/export/bench_reference.py; it prints one JSON object. */
+async function benchReference(c: ModelCase, ctx: BenchContext): Promise<BenchResult> {
+  const root = repoRoot();
+  const script = join(root, 'models', 'export', 'bench_reference.py');
+  if (!existsSync(script)) throw new Error(`bench: ${script} is missing`);
+  const out = await run(
+    PYTHON,
+    [
+      script,
+      '--arch',
+      c.arch,
+      '--image-size',
+      String(c.imageSize),
+      '--threads',
+      String(THREADS),
+      '--repeats',
+      c.long ? '3' : '3',
+    ],
+    ctx.log,
+  );
+  const last = out.trim().split('\n').pop() ?? '';
+  const parsed = JSON.parse(last) as { samples_ms?: number[]; [k: string]: unknown };
+  const samples = parsed.samples_ms;
+  if (!Array.isArray(samples) || samples.length === 0)
+    throw new Error(`bench_reference.py printed no samples: ${last}`);
+  // keep its descriptive fields (arch, torch version, context...), not its own summary
+  const { samples_ms: _s, name: _n, unit: _u, median_ms: _m, p95_ms: _p, n: _c, ...extra } = parsed;
+  const result = summarize(`model.reference.${c.key}`, 'ms', samples, {
+    perImage: true,
+    threads: THREADS,
+    ...extra,
+  });
+  referenceMedians.set(c.key, result.median);
+  return result;
+}
+
+/** Runs reference and ours in the same call so the ratio compares one machine state. */
+function pair(c: ModelCase): Benchmark[] {
+  return [
+    {
+      name: `model.reference.${c.key}`,
+      description: `ms per image: official-equivalent PyTorch forward, ${c.arch} at ${c.imageSize}, float32, batch 1, ${THREADS} threads (baseline)`,
+      long: c.long,
+      run: (ctx) => benchReference(c, ctx),
+    },
+    {
+      name: `model.ours.${c.key}`,
+      description: `ms per image: our bundle ${c.arch} at ${c.imageSize} through onnxruntime-node (tokens, engine, HSF, smoothing), ${THREADS} threads`,
+      long: c.long,
+      run: (ctx) => benchOurs(c, ctx),
+    },
+  ];
+}
+
+export const benchmarks: Benchmark[] = CASES.flatMap(pair);
