@@ -6,7 +6,7 @@
 #   - no cmake-js/cmake   -> skipped with a message
 # Environment: TENSORRT_INCLUDE_DIR (NvInferRuntime.h; auto-detected on JetPack), CUDA_ARCHS
 # (default "87;90"), NTRT_BUILD_DIR (default build), NTRT_FORCE=1 to rebuild, NTRT_REQUIRE=1 to make
-# any failure fatal (CI of the addon itself).
+# any failure fatal (CI of the addon itself), NTRT_NO_CUDA=1 for the CPU-only variant.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -28,6 +28,7 @@ build_dir="${NTRT_BUILD_DIR:-build}"
 defs=()
 nvcc="$(command -v nvcc || true)"
 [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+[ "${NTRT_NO_CUDA:-0}" = 1 ] && nvcc=""  # force the CPU-only variant (to test it where nvcc exists)
 if [ -n "$nvcc" ]; then
   variant="cuda"
   defs+=("--CDCMAKE_CUDA_COMPILER=$nvcc" "--CDCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS:-87;90}")
