@@ -1,12 +1,13 @@
 // HSF entry point: createHsfRunner picks the implementation and logs the choice.
 import { CpuHsfRunner } from './cpu.js';
-import { createGpuHsfRunner, HsfGpuUnavailableError } from './gpu.js';
+import { createGpuHsfRunner, HsfGpuUnavailableError, loadHsfGpuBinding } from './gpu.js';
+import { wasmGramAvailable } from './gram-wasm.js';
 import type { KMeansOptions } from './kmeans-gram.js';
 import type { HsfRunner } from './types.js';
 
 export type { HsfInput, HsfResult, HsfRunner, HsfSettings } from './types.js';
 export { CpuHsfRunner } from './cpu.js';
-export { HsfGpuUnavailableError } from './gpu.js';
+export { GpuHsfRunner, HsfGpuUnavailableError, type HsfAddonBinding } from './gpu.js';
 export { HsfInputError } from './validate.js';
 export { DEFAULT_KMEANS, type KMeansOptions } from './kmeans-gram.js';
 
@@ -38,4 +39,19 @@ export function createHsfRunner(
     logger?.warn({ hsf: 'cpu', reason: err.message }, 'HSF falls back to the CPU');
     return new CpuHsfRunner(kmeans);
   }
+}
+
+/** For `doctor`: where HSF can run here, one line each. */
+export function describeHsf(): { cpu: string; gpu: string } {
+  const cpu = wasmGramAvailable()
+    ? 'TypeScript, Gram matrix with WebAssembly SIMD'
+    : 'TypeScript, scalar Gram matrix (no WebAssembly SIMD)';
+  let gpu: string;
+  try {
+    loadHsfGpuBinding();
+    gpu = 'available (node-tensorrt CUDA kernels)';
+  } catch (err) {
+    gpu = (err as Error).message;
+  }
+  return { cpu, gpu };
 }
