@@ -13,7 +13,7 @@ import {
   writeBytesOnlyVocab,
 } from '../helpers/export-bundle.js';
 import { loadBundle, type Bundle } from '../../src/model/bundle.js';
-import { PromptTokenCache } from '../../src/model/prompts.js';
+import { PromptTokenCache, cutContext } from '../../src/model/prompts.js';
 import { EngineInputError, OnnxRuntimeEngine } from '../../src/engines/onnxruntime.js';
 
 let work = '';
@@ -95,6 +95,31 @@ test('a batch larger than maxBatch is split and equals one run per image', async
       assert.ok(maxAbsDiff(one.anomalyMap, all.anomalyMap.subarray(b * 84 * 84, (b + 1) * 84 * 84)) < 1e-5);
       assert.deepEqual([...one.hsfIndices], [...all.hsfIndices.subarray(b * all.topK, (b + 1) * all.topK)]);
     }
+  } finally {
+    await engine.close();
+  }
+});
+
+test('cutting the context after the last EOT changes nothing against the full 77 tokens', async () => {
+  const engine = await OnnxRuntimeEngine.create(bundle, { threads: 1 });
+  try {
+    const tokens = new PromptTokenCache(bundle.tokenizer, bundle.manifest.prompts).batch([
+      'transistor-board',
+    ]);
+    assert.ok(tokens.context < 77);
+    const images = seededNormal(3 * 84 * 84, 9);
+    const cut = await engine.run({ images, batch: 1, ...tokens });
+    const full = await engine.run({
+      images,
+      batch: 1,
+      sentences: tokens.sentences,
+      context: 77,
+      tokens: cutContext(tokens.tokens, tokens.sentences, tokens.context, 77),
+    });
+    assert.ok(maxAbsDiff(cut.anomalyMap, full.anomalyMap) < 1e-6);
+    assert.ok(maxAbsDiff(cut.textFeatures, full.textFeatures) < 1e-6);
+    assert.ok(maxAbsDiff(cut.globalFeature, full.globalFeature) < 1e-6);
+    assert.deepEqual([...cut.hsfIndices], [...full.hsfIndices]);
   } finally {
     await engine.close();
   }
