@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { SparkplugNode, type SparkplugNodeOptions } from '../../src/mqtt/sparkplug/node.js';
+import { BdSeqStore } from '../../src/mqtt/sparkplug/bdseq.js';
 import { Decider } from '../../src/postprocess/decide.js';
 import { thresholdMetrics } from '../../src/mqtt/sparkplug/metrics.js';
 import { decodeSparkplug, encodeSparkplug, DT, type DecodedPayload } from './sparkplug-proto.js';
@@ -344,7 +345,9 @@ test('DCMD threshold and class-name writes take effect; bad writes change nothin
       ],
     ];
     for (const [, metrics] of bad) await dcmd(metrics);
-    await obs.waitFor('all rejections', () => rejected.length === bad.length);
+    // oversized: a class name of 100 kB
+    await dcmd([{ name: 'Config/Class Name', datatype: DT.String, string_value: 'x'.repeat(100_000) }]);
+    await obs.waitFor('all rejections', () => rejected.length === bad.length + 1);
     await obs.sync();
     assert.equal(obs.of('DDATA', 'cam1').length, 2, 'no DDATA for rejected writes');
     assert.deepEqual({ th: decider.getThresholds(), name: decider.getClassName() }, before);
@@ -423,4 +426,19 @@ test('with a primary host: no births until its STATE is online; host offline end
     await obs.publish(stateTopic, '', true); // clear the retained STATE
     await obs.close();
   }
+});
+
+test('the bdSeq store starts at 0 without a file or with a corrupt one, and wraps after 255', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bdseq-'));
+  const file = join(dir, 'sub', 'bdseq.json');
+  const store = new BdSeqStore(file);
+  assert.equal(store.last(), undefined);
+  assert.deepEqual([store.next(), store.next()], [0, 1]);
+  writeFileSync(file, 'garbage');
+  assert.equal(store.next(), 0);
+  writeFileSync(file, JSON.stringify({ bdSeq: 255 }));
+  assert.equal(store.next(), 0);
+  writeFileSync(file, JSON.stringify({ bdSeq: 300 }));
+  assert.equal(store.next(), 0, 'out of range counts as corrupt');
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { bdSeq: 0 });
 });

@@ -72,6 +72,9 @@ const THRESHOLD_KEYS: Partial<Record<CameraMetricKey, keyof NonNullable<Sparkplu
   minRegionAreaPct: 'minRegionAreaPct',
 };
 
+/** NCMD/DCMD/STATE payloads above this are dropped unread (ours are tiny; this bounds decode work). */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
 export class SparkplugNode extends EventEmitter {
   private client?: MqttClient;
   private _state: NodeState = 'stopped';
@@ -293,6 +296,12 @@ export class SparkplugNode extends EventEmitter {
   private onMessage(client: MqttClient, topic: string, payload: Buffer): void {
     if (client !== this.client) return;
     const { groupId: g, edgeNodeId: e, primaryHostId } = this.opts;
+    if (payload.length > MAX_COMMAND_BYTES) {
+      this.opts.logger?.warn({ topic, bytes: payload.length }, 'sparkplug: oversized message ignored');
+      if (topic.includes('/DCMD/'))
+        this.emit('write-rejected', { cameraId: topic.split('/').pop(), problems: ['too large'] });
+      return;
+    }
     if (primaryHostId && topic === stateTopic(primaryHostId)) return this.onHostState(client, payload);
     if (topic === nodeTopic(g, 'NCMD', e)) return this.queue(() => this.onNodeCommand(payload));
     const prefix = `spBv1.0/${g}/DCMD/${e}/`;
