@@ -12,8 +12,10 @@ import glob
 import hashlib
 import os
 import sys
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -32,6 +34,25 @@ TRT_OPS = {
     'ReduceMean', 'ReduceSum', 'Reshape', 'Resize', 'Shape', 'Sigmoid', 'Slice', 'Softmax', 'Split', 'Sqrt',
     'Squeeze', 'Sub', 'TopK', 'Transpose', 'Unsqueeze', 'Where', 'Range', 'Clip', 'Max', 'Min', 'Identity',
 }
+
+
+@contextmanager
+def heartbeat(label: str, every_s: float = 30.0):
+    """A progress line every `every_s` seconds while a long step without its own progress runs."""
+    done = threading.Event()
+    t0 = time.time()
+
+    def beat():
+        while not done.wait(every_s):
+            log(f'{label}: still running ({time.time() - t0:.0f} s)')
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def exporter_version() -> str:
@@ -68,7 +89,7 @@ def export_onnx(model: AdaClipGraph, path: str) -> None:
     t0 = time.time()
     # torch 1.13 warns about prim::Constant shape inference on every traced constant: noise only
     warnings.filterwarnings('ignore', message='The shape inference of prim::Constant')
-    with torch.no_grad():
+    with torch.no_grad(), heartbeat('tracing and writing ONNX'):
         torch.onnx.export(ExportWrapper(model), (image, tokens), path, opset_version=OPSET,
                           input_names=['image', 'tokens'], output_names=OUTPUT_NAMES, dynamic_axes=dyn,
                           do_constant_folding=True)
@@ -183,13 +204,15 @@ def main(argv=None) -> int:
     prepare_out_dir(args.out)
     onnx_path = os.path.join(args.out, 'model.onnx')
     export_onnx(model, onnx_path)
-    fix_io_dims(onnx_path, cfg)
-    check_onnx(onnx_path)
+    with heartbeat('fixing IO dims and checking the graph'):
+        fix_io_dims(onnx_path, cfg)
+        check_onnx(onnx_path)
     version = exporter_version()
     prov = (provenance_random(args.random_init, version) if args.random_init is not None
             else provenance_checkpoint(args.clip, args.adaclip, version))
     log('hashing files and writing manifest.json')
-    finish_bundle(args.out, cfg, args.vocab, prov)
+    with heartbeat('hashing'):
+        finish_bundle(args.out, cfg, args.vocab, prov)
     log(f'bundle ready: {args.out}')
     return 0
 
