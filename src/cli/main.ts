@@ -72,7 +72,7 @@ program
   .option('--max-batch <n>', 'largest batch the engine accepts', '4')
   .option('--force', 'rebuild even when a matching engine is cached', false)
   .action(async (opts: { bundle: string; precision: 'fp16' | 'fp32'; maxBatch: string; force: boolean }) => {
-    const { buildEngineCommand } = await import('./build-engine-command.js');
+    const { buildEngineCommand } = await import('./build-engine.js');
     process.exitCode = await buildEngineCommand(opts);
   });
 

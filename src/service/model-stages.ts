@@ -80,6 +80,26 @@ export class ModelStages {
     return { out, tensors, classNames };
   };
 
+  /** Scores whole images of one class outside the pipeline (eval, tools): same path as a frame. */
+  async scoreImages(images: Frame['image'][], className: string): Promise<ModelResult[]> {
+    const B = images.length;
+    const per = 3 * this.S * this.S;
+    const data = new Float32Array(B * per);
+    const tensors = images.map((img, i) => {
+      const source = this.pre.frameInto(img, data, i * per, {});
+      return { data: data.subarray(i * per, (i + 1) * per), size: this.S, source };
+    });
+    const tok = this.prompts.batch(images.map(() => className));
+    const out = await this.engine.run({
+      images: data,
+      batch: B,
+      tokens: tok.tokens,
+      sentences: tok.sentences,
+      context: tok.context,
+    });
+    return this.fuse({ out, tensors, classNames: images.map(() => className) });
+  }
+
   fuse = async ({ out, tensors, classNames }: BatchOut): Promise<ModelResult[]> => {
     const scores = await scoreBatch(out, this.hsf, this.bundle.manifest.hsf);
     const SS = this.S * this.S;
