@@ -29,7 +29,7 @@ export interface FakeDecision {
 }
 
 export interface FakeStagesOptions {
-  /** Engine latency per call in ms (a number, or a function of the batch size). */
+  /** Engine latency per call in ms (a number, or a function of the batch size); Infinity hangs. */
   engineLatencyMs?: number | ((batch: number) => number);
   /** Frames for which preprocessing throws (fault injection). */
   failPreprocess?: (frame: Frame) => boolean;
@@ -75,7 +75,10 @@ export function createFakeStages(o: FakeStagesOptions = {}): FakeStages {
       o.onEngineCall?.(tensors.length, inFlight);
       try {
         const ms = latency(tensors.length);
-        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+        // Infinity: an engine call that never returns (a hung device), without a timer keeping the
+        // process alive
+        if (ms === Infinity) await new Promise(() => undefined);
+        else if (ms > 0) await new Promise((r) => setTimeout(r, ms));
         if (o.failEngine?.(jobs)) throw new Error(`fake engine failure on a batch of ${jobs.length}`);
         return tensors;
       } finally {

@@ -87,7 +87,7 @@ export class VideoCaptureSource implements FrameSource {
       cap = new cv.VideoCapture(target as never, API_IDS[this.o.api]);
     } catch (err) {
       throw new Error(
-        `cannot open video source ${describe(this.o.uri)} (api ${this.o.api}): ${(err as Error).message}`,
+        `cannot open video source ${describe(this.o.uri)} (api ${this.o.api}): ${String((err as Error)?.message ?? err)}`,
       );
     }
     if (this.closed) {

@@ -6,6 +6,8 @@ import { cameraSchema, type CameraConfig } from '../../src/config/schema.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { createFakeStages, type FakeDecision } from '../../src/pipeline/fake-stages.js';
 import type { FrameOutcome } from '../../src/pipeline/stages.js';
+import { SupervisedSource } from '../../src/sources/supervisor.js';
+import { SyntheticSource } from '../../src/sources/synthetic.js';
 
 const settings = { batchDeadlineMs: 5, maxInFlight: 1, shutdownDrainMs: 2000 };
 
@@ -77,4 +79,145 @@ test('latest-wins with an engine slower than the camera: queues stay bounded, ev
     );
   }
   assert.ok(stages.maxEngineInFlight <= 1, 'never more engine calls than maxInFlight');
+});
+
+test('a frame that fails preprocessing or a batch that fails in the engine is counted and skipped; the rest goes on', async () => {
+  const published: number[] = [];
+  const stages = createFakeStages({
+    failPreprocess: (f) => f.seq % 5 === 2,
+    failEngine: (jobs) => jobs.some((j) => j.frame.seq === 8),
+    onPublish: (d) => void published.push(d.seq),
+  });
+  const cam = camera(
+    'c',
+    { kind: 'synthetic', width: 96, height: 64, fps: 240, frames: 20 },
+    { policy: 'keep-all' },
+  );
+  // maxBatch 1: the engine failure takes exactly frame 8 with it
+  const p = createPipeline({ cameras: [cam], settings, maxBatch: 1, stages });
+  p.start();
+  await p.done;
+  const expected = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 5 !== 2 && i !== 8);
+  assert.deepEqual(published, expected);
+  assert.equal(p.drops.counts('c')['preprocess-error'], 4);
+  assert.equal(p.drops.counts('c')['engine-error'], 1);
+});
+
+test('every-nth on a paused source inspects frames 0, N, 2N and counts the rest', async () => {
+  const published: number[] = [];
+  const stages = createFakeStages({ onPublish: (d) => void published.push(d.seq) });
+  const cam = camera('c', { kind: 'synthetic' }, { policy: 'every-nth', everyNth: 4, queueSize: 2 });
+  // an unpaced synthetic line: frames come as fast as read, like a folder, so nothing is replaced
+  const supervised = new SupervisedSource(
+    () =>
+      new SyntheticSource({
+        width: 64,
+        height: 64,
+        fps: 1,
+        defectRate: 0,
+        seed: 1,
+        frames: 17,
+        unpaced: true,
+      }),
+    { cameraId: 'c' },
+  );
+  const source = {
+    source: supervised,
+    state: supervised.state,
+    onState: supervised.onState.bind(supervised),
+  };
+  const p = createPipeline({ cameras: [cam], settings, maxBatch: 2, stages, createSource: () => source });
+  p.start();
+  await p.done;
+  assert.deepEqual(published, [0, 4, 8, 12, 16]);
+  assert.equal(p.drops.counts('c')['every-nth'], 12);
+  assert.equal(p.drops.total(), 12);
+});
+
+test('frames from several cameras share engine batches; engine calls never exceed maxInFlight', async () => {
+  const sizes: number[] = [];
+  const stages = createFakeStages({ engineLatencyMs: 15, onEngineCall: (b) => sizes.push(b) });
+  const cams = ['a', 'b', 'c', 'd'].map((id) =>
+    camera(
+      id,
+      { kind: 'synthetic', width: 64, height: 64, fps: 240, frames: 12 },
+      { policy: 'keep-all', queueSize: 4 },
+    ),
+  );
+  const p = createPipeline({
+    cameras: cams,
+    settings: { ...settings, maxInFlight: 2, batchDeadlineMs: 20 },
+    maxBatch: 4,
+    stages,
+  });
+  const perCamera = new Map<string, number[]>();
+  p.onResult((o) => perCamera.set(o.cameraId, [...(perCamera.get(o.cameraId) ?? []), o.seq]));
+  p.start();
+  await p.done;
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    48,
+  );
+  assert.ok(Math.max(...sizes) > 1, `expected multi-camera batches, got sizes ${sizes}`);
+  assert.ok(Math.max(...sizes) <= 4, 'never more than maxBatch');
+  assert.ok(stages.maxEngineInFlight <= 2, `engine calls in flight reached ${stages.maxEngineInFlight}`);
+  for (const id of ['a', 'b', 'c', 'd'])
+    assert.deepEqual(
+      perCamera.get(id),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
+});
+
+test('stop() drains what was admitted; with an engine that does not return it gives up after shutdownDrainMs', async () => {
+  const quick = createFakeStages({ engineLatencyMs: 5 });
+  const live = camera('c', { kind: 'synthetic', width: 64, height: 64, fps: 50 }, { policy: 'latest' });
+  const p1 = createPipeline({ cameras: [live], settings, maxBatch: 2, stages: quick });
+  let n = 0;
+  p1.onResult(() => n++);
+  p1.start();
+  while (n < 3) await new Promise((r) => setTimeout(r, 5));
+  const r1 = await p1.stop();
+  assert.deepEqual(r1, { drained: true, abandoned: 0 });
+  await p1.done;
+
+  const stuck = createFakeStages({ engineLatencyMs: Infinity });
+  const p2 = createPipeline({
+    cameras: [camera('s', { kind: 'synthetic', width: 64, height: 64, fps: 50 }, { policy: 'latest' })],
+    settings: { ...settings, shutdownDrainMs: 50 },
+    maxBatch: 2,
+    stages: stuck,
+  });
+  p2.start();
+  while (stuck.engineInFlight === 0) await new Promise((r) => setTimeout(r, 5));
+  const r2 = await p2.stop();
+  assert.equal(r2.drained, false);
+  assert.ok(r2.abandoned >= 1);
+  assert.equal(p2.drops.counts('s').shutdown, r2.abandoned);
+  await p2.done;
+});
+
+test('trigger cameras: pipeline.trigger() yields one decision per part, carrying the part id', async () => {
+  const decided: (string | undefined)[] = [];
+  const stages = createFakeStages({ onPublish: (d) => void decided.push(d.partId) });
+  const cam = camera(
+    't',
+    { kind: 'trigger', inner: { kind: 'synthetic', width: 64, height: 64, fps: 100 } },
+    { policy: 'keep-all' },
+  );
+  const p = createPipeline({ cameras: [cam], settings, maxBatch: 2, stages });
+  p.start();
+  const ids = ['P-1', 'P-2', 'P-3'].map((part) => p.trigger('t', part));
+  assert.equal(new Set(ids).size, 3);
+  while (decided.length < 3) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(decided, ['P-1', 'P-2', 'P-3']);
+  assert.throws(() => p.trigger('nope'), /no camera "nope"/);
+  await p.stop();
+  const q = createPipeline({
+    cameras: [camera('x', { kind: 'synthetic', width: 64, height: 64 })],
+    settings,
+    maxBatch: 1,
+    stages,
+  });
+  assert.throws(() => q.trigger('x'), /not a trigger camera/);
+  await q.stop();
 });
