@@ -95,9 +95,15 @@ export async function probeOrtProviders(): Promise<{ version: string; providers:
   const ort = await import('onnxruntime-node');
   const model = tinyIdentityOnnx();
   const providers: ProviderFact[] = [];
+  // A missing provider library makes onnxruntime print a multi-line error; the line below says it.
+  const previousLevel = ort.env.logLevel;
+  ort.env.logLevel = 'fatal';
   for (const provider of ['cpu', 'cuda', 'tensorrt'] as const) {
     try {
-      const session = await ort.InferenceSession.create(model, { executionProviders: [provider] });
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [provider],
+        logSeverityLevel: 4,
+      });
       const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(42), [1]) });
       await session.release();
       const y = (out.y?.data as Float32Array | undefined)?.[0];
@@ -106,6 +112,7 @@ export async function probeOrtProviders(): Promise<{ version: string; providers:
       providers.push({ provider, ok: false, detail: (err as Error).message.split('\n')[0] });
     }
   }
+  ort.env.logLevel = previousLevel;
   return { version: ort.env.versions.common, providers };
 }
 

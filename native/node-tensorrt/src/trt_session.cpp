@@ -315,13 +315,16 @@ class OpenWorker : public Napi::AsyncWorker {
       if (state->engine->getTensorVectorizedDim(t.name.c_str()) != -1) {
         return SetError("tensor '" + t.name + "' uses a vectorised IO format; build the engine with linear IO");
       }
-      if (t.input) {
+      bool dynamic = false;
+      for (int d = 0; d < t.shape.nbDims; ++d) dynamic = dynamic || t.shape.d[d] < 0;
+      t.min = t.opt = t.max = t.shape;  // static tensors: the range is the shape itself
+      if (t.input && dynamic && state->engine->getNbOptimizationProfiles() > 0) {
         t.min = state->engine->getProfileShape(t.name.c_str(), 0, nvinfer1::OptProfileSelector::kMIN);
         t.opt = state->engine->getProfileShape(t.name.c_str(), 0, nvinfer1::OptProfileSelector::kOPT);
         t.max = state->engine->getProfileShape(t.name.c_str(), 0, nvinfer1::OptProfileSelector::kMAX);
-        if (t.min.nbDims < 0) t.min = t.opt = t.max = t.shape;  // static input: no profile entry
-      } else {
-        t.min = t.opt = t.max = t.shape;
+        if (t.min.nbDims != t.shape.nbDims || t.max.nbDims != t.shape.nbDims) {
+          return SetError(scope.message("cannot read the optimisation profile of input '" + t.name + "'"));
+        }
       }
       state->tensors.push_back(t);
     }
