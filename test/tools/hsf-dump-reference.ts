@@ -1,59 +1,11 @@
-// Writes the inputs and the CPU reference results that the native GPU test
-// (native/node-tensorrt/test/hsf_gpu_test.cu) compares the CUDA kernels with.
+// CLI for the native HSF checks: writes the CPU reference dumps (see test/helpers/hsf-dump.ts).
 //   npx tsx test/tools/hsf-dump-reference.ts OUTDIR
-// Cases: the HSF inputs of the official fixture (when ../shared is present) and a synthetic batch
-// of 32 images of the real size (100 x 4 x 768, k = 20) that the GPU test also times.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CpuHsfRunner } from '../../src/hsf/cpu.js';
-import { clusteredTokens } from '../../src/hsf/synthetic.js';
-import type { HsfInput } from '../../src/hsf/types.js';
-import { writeNpy } from '../../src/util/npy.js';
-import { HSF_CASES, loadHsfFixture } from '../helpers/hsf-fixture.js';
-import { hasShared } from '../helpers/shared.js';
-
-const K_CLUSTERS = 20;
-const ALPHA = 0.2;
-
-function dump(dir: string, input: HsfInput): void {
-  const { batch: b, topK: k, layers: l, embedDim: d } = input;
-  const out = new CpuHsfRunner().runSync(input, { kClusters: K_CLUSTERS, alpha: ALPHA });
-  mkdirSync(dir, { recursive: true });
-  writeNpy(join(dir, 'tokens.npy'), input.tokens, [b, k, l, d]);
-  writeNpy(join(dir, 'u.npy'), input.globalFeature, [b, d]);
-  writeNpy(join(dir, 't.npy'), input.textFeatures, [b, 2, d]);
-  writeNpy(join(dir, 'labels.npy'), out.labels, [b, k]);
-  writeNpy(join(dir, 'scores.npy'), out.scores, [b]);
-  writeNpy(join(dir, 'fused.npy'), out.fused, [b, d]);
-  writeNpy(join(dir, 'feature.npy'), out.clusterFeature ?? new Float32Array(b * d), [b, d]);
-  writeFileSync(join(dir, 'params.txt'), `${K_CLUSTERS} ${ALPHA}\n`);
-  console.log(`${dir}: B=${b} K=${k} L=${l} D=${d}`);
-}
-
-function syntheticBatch(batch: number): HsfInput {
-  const [rows, layers, dim] = [100, 4, 768];
-  const per = rows * layers * dim;
-  const tokens = new Float32Array(batch * per);
-  for (let b = 0; b < batch; b++) {
-    clusteredTokens({ seed: 500 + b, rows, layers, dim, centres: 12, spread: 1 }, tokens, b * per);
-  }
-  const feats = clusteredTokens({ seed: 99, rows: 1, layers: 3 * batch, dim, centres: 0, spread: 1 });
-  return {
-    batch,
-    topK: rows,
-    layers,
-    embedDim: dim,
-    tokens,
-    globalFeature: feats.slice(0, batch * dim),
-    textFeatures: feats.slice(batch * dim),
-  };
-}
+// then  native/node-tensorrt/build/hsf/hsf_gpu_test OUTDIR  on a GPU machine.
+import { writeHsfReferenceDumps } from '../helpers/hsf-dump.js';
 
 const outDir = process.argv[2];
 if (!outDir) {
   console.error('usage: npx tsx test/tools/hsf-dump-reference.ts OUTDIR');
   process.exit(2);
 }
-if (hasShared) for (const c of HSF_CASES) dump(join(outDir, `fixture_${c}`), loadHsfFixture(c).input);
-else console.log('../shared not found: fixture cases left out');
-dump(join(outDir, 'synthetic_b32'), syntheticBatch(32));
+for (const line of writeHsfReferenceDumps(outDir)) console.log(line);

@@ -1,0 +1,493 @@
+// HSF device code: the kernels and their helpers, included by hsf_cuda.cu. Written against a few
+// macros (HSF_DEVICE, HSF_SHARED, ...) so that test/hsf_host_emulation.cpp can also compile it as
+// plain C++ and run it with std::threads standing in for a block: that checks, on any machine,
+// that the kernel's synchronisation and operation order give the CPU reference's labels.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#ifndef HSF_HOST_EMULATION
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#define HSF_DEVICE __device__ __forceinline__
+#define HSF_GLOBAL __global__
+#define HSF_LAUNCH_BOUNDS(n) __launch_bounds__(n)
+#define HSF_SHARED(type, name) __shared__ type name
+#define HSF_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
+#include "hsf_cuda.h"
+
+namespace hsf {
+
+constexpr int kThreads = 256;
+
+/** Dynamic shared memory of hsfKernel: G (or f and u' after K-Means), S, q, 4 K-vectors, ints. */
+inline size_t smemBytes(int K, int L, int D, int k) {
+  (void)L;
+  const size_t gSize = (size_t)K * K > (size_t)2 * D ? (size_t)K * K : (size_t)2 * D;
+  return (gSize + (size_t)K * k + k + 4 * (size_t)K) * sizeof(double) + (2 * (size_t)k + 2 * (size_t)K) * sizeof(int);
+}
+
+HSF_DEVICE double dadd(double a, double b) { return __dadd_rn(a, b); }
+HSF_DEVICE double dsub(double a, double b) { return __dsub_rn(a, b); }
+HSF_DEVICE double dmul(double a, double b) { return __dmul_rn(a, b); }
+HSF_DEVICE double ddiv(double a, double b) { return __ddiv_rn(a, b); }
+
+HSF_DEVICE double ld(const float* p, size_t i) { return (double)p[i]; }
+#ifndef HSF_HOST_EMULATION
+HSF_DEVICE double ld(const __half* p, size_t i) { return (double)__half2float(p[i]); }
+#endif
+
+// Mulberry32, as src/hsf/prng.ts.
+struct Rng {
+  uint32_t s;
+  HSF_DEVICE double next() {
+    s += 0x6D2B79F5u;
+    uint32_t t = s;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    return (double)(t ^ (t >> 14)) / 4294967296.0;
+  }
+};
+
+struct Smem {
+  double* G;  // K*K (reused for the fusion vectors after K-Means)
+  double* S;  // K*k
+  double* q;  // k
+  double* dist;
+  double* closest;
+  double* cand;
+  double* best;  // K each
+  int* counts;   // k
+  int* labels;   // K
+  int* bestLabels;
+  int* centres;  // k
+};
+
+HSF_DEVICE double pairDistance(const double* G, int K, int a, int b) {
+  return dsub(dadd(G[a * K + a], G[b * K + b]), dmul(2.0, G[a * K + b]));
+}
+
+HSF_DEVICE double distanceToMean(double gii, double sic, double qc, int n) {
+  const double nd = (double)n;
+  return dadd(dsub(gii, ddiv(dmul(2.0, sic), nd)), ddiv(qc, dmul(nd, nd)));
+}
+
+// Step 2 (one thread): greedy k-means++, as seedCentres in kmeans-gram.ts.
+HSF_DEVICE void seedCentres(const double* G, int K, int k, Smem& m, Rng& rng) {
+  double* closest = m.closest;
+  double* candidate = m.cand;
+  double* best = m.best;
+  const int trials = 2 + (int)floor(log((double)k));
+  const int first = (int)floor(dmul(rng.next(), (double)K));
+  m.centres[0] = first;
+  double potential = 0;
+  for (int i = 0; i < K; i++) {
+    double d = pairDistance(G, K, i, first);
+    d = d > 0.0 ? d : 0.0;
+    closest[i] = d;
+    potential = dadd(potential, d);
+  }
+  for (int c = 1; c < k; c++) {
+    if (!(potential > 0)) {
+      int p = 0;
+      for (int i = 0; i < K; i++) {
+        bool taken = false;
+        for (int u = 0; u < c; u++) taken = taken || m.centres[u] == i;
+        if (!taken) {
+          p = i;
+          break;
+        }
+      }
+      m.centres[c] = p;
+      potential = 0;
+      for (int i = 0; i < K; i++) {
+        double d = pairDistance(G, K, i, p);
+        d = d > 0.0 ? d : 0.0;
+        if (d < closest[i]) closest[i] = d;
+        potential = dadd(potential, closest[i]);
+      }
+      continue;
+    }
+    int bestIndex = -1;
+    double bestPotential = INFINITY;
+    for (int t = 0; t < trials; t++) {
+      const double target = dmul(rng.next(), potential);
+      int pick = K - 1;
+      double running = 0;
+      for (int i = 0; i < K; i++) {
+        running = dadd(running, closest[i]);
+        if (running > target) {
+          pick = i;
+          break;
+        }
+      }
+      double pot = 0;
+      for (int i = 0; i < K; i++) {
+        double d = pairDistance(G, K, i, pick);
+        d = d > 0.0 ? d : 0.0;
+        const double mn = d < closest[i] ? d : closest[i];
+        candidate[i] = mn;
+        pot = dadd(pot, mn);
+      }
+      if (pot < bestPotential) {
+        bestPotential = pot;
+        bestIndex = pick;
+        double* swap = best;
+        best = candidate;
+        candidate = swap;
+      }
+    }
+    m.centres[c] = bestIndex;
+    potential = bestPotential;
+    double* swap = closest;
+    closest = best;
+    best = swap;
+  }
+}
+
+// One thread: as fillEmptyClusters.
+HSF_DEVICE void fillEmptyClusters(int K, int k, Smem& m) {
+  for (int c = 0; c < k; c++) m.counts[c] = 0;
+  for (int i = 0; i < K; i++) m.counts[m.labels[i]]++;
+  for (int c = 0; c < k; c++) {
+    if (m.counts[c] != 0) continue;
+    int far = -1;
+    double farD = -INFINITY;
+    for (int i = 0; i < K; i++) {
+      if (m.counts[m.labels[i]] > 1 && m.dist[i] > farD) {
+        farD = m.dist[i];
+        far = i;
+      }
+    }
+    if (far < 0) continue;
+    m.counts[m.labels[far]]--;
+    m.labels[far] = c;
+    m.counts[c] = 1;
+    m.dist[far] = 0;
+  }
+}
+
+// All threads: counts (thread 0), rows of S (thread per row), Q (thread per cluster), as memberSums.
+HSF_DEVICE void memberSums(const double* G, int K, int k, Smem& m) {
+  if (threadIdx.x == 0) {
+    for (int c = 0; c < k; c++) m.counts[c] = 0;
+    for (int i = 0; i < K; i++) m.counts[m.labels[i]]++;
+  }
+  for (int i = threadIdx.x; i < K; i += blockDim.x) {
+    double* si = m.S + i * k;
+    for (int c = 0; c < k; c++) si[c] = 0;
+    for (int j = 0; j < K; j++) si[m.labels[j]] = dadd(si[m.labels[j]], G[i * K + j]);
+  }
+  __syncthreads();
+  for (int c = threadIdx.x; c < k; c += blockDim.x) {
+    double acc = 0;
+    for (int i = 0; i < K; i++)
+      if (m.labels[i] == c) acc = dadd(acc, m.S[i * k + c]);
+    m.q[c] = acc;
+  }
+  __syncthreads();
+}
+
+template <typename T>
+HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* uIn, const T* tIn, int K, int L, int D,
+                                                      int k, double alpha, HsfKMeansParams p, float* scores,
+                                                      float* fusedOut, float* featureOut, int32_t* labelsOut,
+                                                      double* inertiaOut) {
+  HSF_DYNAMIC_SHARED(double, smem);
+  const int gSize = K * K > 2 * D ? K * K : 2 * D;
+  Smem m;
+  m.G = smem;
+  m.S = m.G + gSize;
+  m.q = m.S + K * k;
+  m.dist = m.q + k;
+  m.closest = m.dist + K;
+  m.cand = m.closest + K;
+  m.best = m.cand + K;
+  m.counts = (int*)(m.best + K);
+  m.labels = m.counts + k;
+  m.bestLabels = m.labels + K;
+  m.centres = m.bestLabels + K;
+  HSF_SHARED(int, shFlag);
+  HSF_SHARED(int, shMove);
+  HSF_SHARED(int, shBad);
+
+  const int b = blockIdx.x;
+  const int tid = threadIdx.x;
+  const int n = L * D;
+  const T* X = tokens + (size_t)b * K * n;
+  double* G = m.G;
+
+  // Gram matrix, as gramEntry: four partial sums by e mod 4, then (s0 + s1) + (s2 + s3).
+  const int pairs = K * (K + 1) / 2;
+  for (int pi = tid; pi < pairs; pi += blockDim.x) {
+    int i = 0;
+    int rem = pi;
+    while (rem >= K - i) {
+      rem -= K - i;
+      i++;
+    }
+    const int j = i + rem;
+    const size_t oi = (size_t)i * n;
+    const size_t oj = (size_t)j * n;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int e = 0;
+    for (; e + 3 < n; e += 4) {
+      s0 = dadd(s0, dmul(ld(X, oi + e), ld(X, oj + e)));
+      s1 = dadd(s1, dmul(ld(X, oi + e + 1), ld(X, oj + e + 1)));
+      s2 = dadd(s2, dmul(ld(X, oi + e + 2), ld(X, oj + e + 2)));
+      s3 = dadd(s3, dmul(ld(X, oi + e + 3), ld(X, oj + e + 3)));
+    }
+    if (e < n) s0 = dadd(s0, dmul(ld(X, oi + e), ld(X, oj + e)));
+    if (e + 1 < n) s1 = dadd(s1, dmul(ld(X, oi + e + 1), ld(X, oj + e + 1)));
+    if (e + 2 < n) s2 = dadd(s2, dmul(ld(X, oi + e + 2), ld(X, oj + e + 2)));
+    const double v = dadd(dadd(s0, s1), dadd(s2, s3));
+    G[i * K + j] = v;
+    G[j * K + i] = v;
+  }
+  if (tid == 0) shBad = 0;
+  __syncthreads();
+  for (int i = tid; i < K; i += blockDim.x)
+    if (!isfinite(G[i * K + i])) shBad = 1;
+  __syncthreads();
+  if (shBad) {
+    if (tid == 0) {
+      scores[b] = NAN;
+      if (inertiaOut) inertiaOut[b] = NAN;
+    }
+    for (int i = tid; labelsOut && i < K; i += blockDim.x) labelsOut[(size_t)b * K + i] = -1;
+    return;
+  }
+
+  // K-Means, as kmeansFromGram. Thread 0 owns the serial decisions.
+  double bestInertia = INFINITY;  // meaningful in thread 0
+  Rng rng;
+  for (int r = 0; r < p.n_init; r++) {
+    if (tid == 0) {
+      rng.s = p.seed + (uint32_t)r * 0x9E3779B9u;
+      seedCentres(G, K, k, m, rng);
+    }
+    __syncthreads();
+    for (int i = tid; i < K; i += blockDim.x) {
+      int bestC = 0;
+      double bestD = INFINITY;
+      for (int c = 0; c < k; c++) {
+        const double d = pairDistance(G, K, i, m.centres[c]);
+        if (d < bestD) {
+          bestD = d;
+          bestC = c;
+        }
+      }
+      m.labels[i] = bestC;
+      m.dist[i] = bestD;
+    }
+    __syncthreads();
+    double inertia = INFINITY;  // thread 0's: the stop decision is made there and broadcast
+    int iterations = 0;
+    while (true) {
+      if (tid == 0) fillEmptyClusters(K, k, m);
+      __syncthreads();
+      memberSums(G, K, k, m);
+      if (tid == 0) shFlag = 0;
+      __syncthreads();
+      for (int i = tid; i < K; i += blockDim.x) {
+        const double gii = G[i * K + i];
+        const double* si = m.S + i * k;
+        const int own = m.labels[i];
+        int bestC = own;  // a tie keeps the current cluster
+        double bestD = distanceToMean(gii, si[own], m.q[own], m.counts[own]);
+        for (int c = 0; c < k; c++) {
+          const double d = distanceToMean(gii, si[c], m.q[c], m.counts[c]);
+          if (d < bestD) {
+            bestD = d;
+            bestC = c;
+          }
+        }
+        if (bestC != own) shFlag = 1;
+        m.labels[i] = bestC;
+        m.dist[i] = bestD;
+      }
+      __syncthreads();
+      if (tid == 0) {
+        double next = 0;
+        for (int i = 0; i < K; i++) next = dadd(next, m.dist[i]);
+        iterations++;
+        const double drop = dsub(inertia, next);
+        inertia = next;
+        shMove = (!shFlag || drop <= dmul(p.tol, next) || iterations >= p.max_iter) ? 1 : 0;
+      }
+      __syncthreads();
+      const int stop = shMove;
+      __syncthreads();
+      if (stop) break;
+    }
+    if (tid == 0) fillEmptyClusters(K, k, m);
+    __syncthreads();
+    if (p.hartigan) {
+      for (int pass = 0; pass < p.max_iter; pass++) {
+        memberSums(G, K, k, m);
+        if (tid == 0) shFlag = 0;
+        __syncthreads();
+        for (int i = 0; i < K; i++) {
+          if (tid == 0) {
+            shMove = -1;
+            const int a = m.labels[i];
+            const int na = m.counts[a];
+            if (na != 1) {
+              const double gii = G[i * K + i];
+              const double* si = m.S + i * k;
+              const double removeGain = dmul(ddiv((double)na, (double)(na - 1)), distanceToMean(gii, si[a], m.q[a], na));
+              int bestB = -1;
+              double bestCost = removeGain;
+              for (int c = 0; c < k; c++) {
+                if (c == a) continue;
+                const int nb = m.counts[c];
+                const double cost = dmul(ddiv((double)nb, (double)(nb + 1)), distanceToMean(gii, si[c], m.q[c], nb));
+                if (cost < bestCost) {
+                  bestCost = cost;
+                  bestB = c;
+                }
+              }
+              if (bestB >= 0 && dsub(removeGain, bestCost) > dmul(1e-12, removeGain)) {
+                m.q[a] = dadd(dsub(m.q[a], dmul(2.0, si[a])), gii);
+                m.q[bestB] = dadd(dadd(m.q[bestB], dmul(2.0, si[bestB])), gii);
+                m.counts[a]--;
+                m.counts[bestB]++;
+                m.labels[i] = bestB;
+                shMove = a * k + bestB;  // encodes (from, to)
+                shFlag = 1;
+              }
+            }
+          }
+          __syncthreads();
+          const int mv = shMove;
+          if (mv >= 0) {
+            const int a = mv / k;
+            const int bb = mv % k;
+            for (int j = tid; j < K; j += blockDim.x) {
+              const double gji = G[j * K + i];
+              m.S[j * k + a] = dsub(m.S[j * k + a], gji);
+              m.S[j * k + bb] = dadd(m.S[j * k + bb], gji);
+            }
+          }
+          __syncthreads();
+        }
+        const int moved = shFlag;
+        __syncthreads();
+        if (!moved) break;
+      }
+    }
+    memberSums(G, K, k, m);
+    if (tid == 0) {
+      double total = 0;
+      for (int i = 0; i < K; i++) {
+        const int c = m.labels[i];
+        total = dadd(total, distanceToMean(G[i * K + i], m.S[i * k + c], m.q[c], m.counts[c]));
+      }
+      shFlag = total < bestInertia ? 1 : 0;
+      if (shFlag) bestInertia = total;
+    }
+    __syncthreads();
+    if (shFlag)
+      for (int i = tid; i < K; i += blockDim.x) m.bestLabels[i] = m.labels[i];
+    __syncthreads();
+  }
+
+  // Fusion, as clusterCentres + fuseAndScore. G is free now: it holds f and u'.
+  if (tid == 0) {
+    for (int c = 0; c < k; c++) m.counts[c] = 0;
+    for (int i = 0; i < K; i++) m.counts[m.bestLabels[i]]++;
+  }
+  __syncthreads();
+  double* feature = m.G;
+  double* fused = m.G + D;
+  int nonEmpty = 0;
+  for (int c = 0; c < k; c++) nonEmpty += m.counts[c] > 0 ? 1 : 0;
+  for (int d = tid; d < D; d += blockDim.x) {
+    double f = 0;
+    for (int c = 0; c < k; c++) {
+      if (m.counts[c] == 0) continue;
+      double acc = 0;
+      for (int i = 0; i < K; i++) {
+        if (m.bestLabels[i] != c) continue;
+        for (int l = 0; l < L; l++) acc = dadd(acc, ld(X, ((size_t)i * L + l) * D + d));
+      }
+      const double inv = ddiv(1.0, (double)(m.counts[c] * L));
+      f = dadd(f, dmul(acc, inv));
+    }
+    feature[d] = ddiv(f, (double)nonEmpty);
+  }
+  __syncthreads();
+  if (tid == 0) {
+    double ss = 0;
+    for (int d = 0; d < D; d++) ss = dadd(ss, dmul(feature[d], feature[d]));
+    const double inv = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
+    for (int d = 0; d < D; d++) feature[d] = dmul(feature[d], inv);
+    const T* u = uIn + (size_t)b * D;
+    const double beta = dsub(1.0, alpha);
+    ss = 0;
+    for (int d = 0; d < D; d++) {
+      fused[d] = dadd(dmul(alpha, feature[d]), dmul(beta, ld(u, d)));
+      ss = dadd(ss, dmul(fused[d], fused[d]));
+    }
+    const double inv2 = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
+    const T* t = tIn + (size_t)b * 2 * D;
+    double normal = 0, abnormal = 0;
+    for (int d = 0; d < D; d++) {
+      fused[d] = dmul(fused[d], inv2);
+      normal = dadd(normal, dmul(fused[d], ld(t, d)));
+      abnormal = dadd(abnormal, dmul(fused[d], ld(t, D + d)));
+    }
+    scores[b] = (float)ddiv(1.0, dadd(1.0, exp(dsub(dmul(100.0, normal), dmul(100.0, abnormal)))));
+    if (inertiaOut) inertiaOut[b] = bestInertia;
+  }
+  __syncthreads();
+  for (int d = tid; d < D; d += blockDim.x) {
+    if (fusedOut) fusedOut[(size_t)b * D + d] = (float)fused[d];
+    if (featureOut) featureOut[(size_t)b * D + d] = (float)feature[d];
+  }
+  for (int i = tid; labelsOut && i < K; i += blockDim.x) labelsOut[(size_t)b * K + i] = m.bestLabels[i];
+}
+
+HSF_GLOBAL void topkGatherKernel(const float* patch, const float* tIn, int L, int N, int D, int K, float* out,
+                                 int32_t* indices) {
+  HSF_DYNAMIC_SHARED(float, score);  // N
+  const int b = blockIdx.x;
+  const float* t = tIn + (size_t)b * 2 * D;
+  const float* P = patch + (size_t)b * L * N * D;
+  for (int q = threadIdx.x; q < N; q += blockDim.x) {
+    float zn = 0, za = 0;
+    for (int l = 0; l < L; l++) {
+      const float* row = P + ((size_t)l * N + q) * D;
+      float dn = 0, da = 0;
+      for (int d = 0; d < D; d++) {
+        dn += row[d] * t[d];
+        da += row[d] * t[D + d];
+      }
+      zn += 100.0f * dn;
+      za += 100.0f * da;
+    }
+    // softmax over {normal, abnormal} of the layer means, abnormal channel
+    score[q] = 1.0f / (1.0f + expf((zn - za) / (float)L));
+  }
+  __syncthreads();
+  int32_t* idx = indices + (size_t)b * K;
+  for (int q = threadIdx.x; q < N; q += blockDim.x) {
+    const float s = score[q];
+    int rank = 0;
+    for (int o = 0; o < N; o++) rank += (score[o] > s || (score[o] == s && o < q)) ? 1 : 0;
+    if (rank < K) idx[rank] = q;
+  }
+  __syncthreads();
+  const size_t total = (size_t)K * L * D;
+  for (size_t e = threadIdx.x; e < total; e += blockDim.x) {
+    const int r = (int)(e / ((size_t)L * D));
+    const int l = (int)((e / D) % L);
+    const int d = (int)(e % D);
+    out[(size_t)b * total + e] = P[((size_t)l * N + idx[r]) * D + d];
+  }
+}
+
+}  // namespace hsf

@@ -1,0 +1,147 @@
+// Runs the HSF CUDA kernel code (src/hsf/hsf_kernels.cuh) on the CPU, std::threads standing in for
+// the threads of a block and a std::barrier for __syncthreads, and compares its labels, scores, f
+// and u' with the TypeScript reference's (the dumps of test/tools/hsf-dump-reference.ts). This
+// checks the kernel's logic, synchronisation and operation order where no GPU is lent; the GPU
+// itself is checked by hsf_gpu_test.cu. Build: g++ -std=c++20 -O2 -ffp-contract=off -pthread.
+//   hsf_host_emulation DIR [THREADS]
+#define HSF_HOST_EMULATION 1
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct EmuDim {
+  int x = 0;
+};
+thread_local EmuDim threadIdx;
+thread_local EmuDim blockIdx;
+EmuDim blockDim;
+std::barrier<>* emuBarrier = nullptr;
+void* emuSmem = nullptr;
+
+inline void __syncthreads() { emuBarrier->arrive_and_wait(); }
+// IEEE double operations, one rounding each (built with -ffp-contract=off: no fused multiply-add)
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline double __dsqrt_rn(double a) { return std::sqrt(a); }
+using std::exp;
+using std::floor;
+using std::fmax;
+using std::isfinite;
+using std::log;
+
+#define HSF_DEVICE inline
+#define HSF_GLOBAL
+#define HSF_LAUNCH_BOUNDS(n)
+#define HSF_SHARED(type, name) static type name
+#define HSF_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(emuSmem)
+#include "../src/hsf/hsf_kernels.cuh"
+
+namespace {
+
+struct Npy {
+  std::vector<size_t> shape;
+  std::vector<char> bytes;
+  template <typename T>
+  const T* as() const {
+    return reinterpret_cast<const T*>(bytes.data());
+  }
+};
+
+bool readNpy(const std::string& path, Npy* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  char pre[10];
+  f.read(pre, 10);
+  const uint16_t hlen = (uint8_t)pre[8] | ((uint8_t)pre[9] << 8);
+  std::string header(hlen, ' ');
+  f.read(&header[0], hlen);
+  const size_t a = header.find('('), b = header.find(')');
+  std::stringstream ss(header.substr(a + 1, b - a - 1));
+  std::string tok;
+  while (std::getline(ss, tok, ','))
+    if (tok.find_first_not_of(' ') != std::string::npos) out->shape.push_back(std::stoul(tok));
+  out->bytes.assign(std::istreambuf_iterator<char>(f), {});
+  return true;
+}
+
+/** One "launch": every block in turn, each with `threads` std::threads. */
+template <typename Body>
+void launch(int grid, int threads, size_t smem, Body body) {
+  std::vector<double> storage(smem / sizeof(double) + 1);
+  emuSmem = storage.data();
+  blockDim.x = threads;
+  for (int b = 0; b < grid; b++) {
+    std::barrier<> bar(threads);
+    emuBarrier = &bar;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; t++)
+      pool.emplace_back([=] {
+        threadIdx.x = t;
+        blockIdx.x = b;
+        body();
+      });
+    for (auto& th : pool) th.join();
+  }
+}
+
+double maxDiff(const float* a, const float* b, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m = std::fmax(m, std::fabs((double)a[i] - (double)b[i]));
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s DIR [THREADS]\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 7;
+  int failures = 0, ran = 0;
+  for (const char* name : {"fixture_tiny_s126", "fixture_tiny_s154", "synthetic_b32"}) {
+    const std::string d = dir + "/" + name;
+    Npy tok, u, t, labels, scores, fused, feature;
+    int k = 0;
+    double alpha = 0;
+    std::ifstream p(d + "/params.txt");
+    if (!p || !(p >> k >> alpha) || !readNpy(d + "/tokens.npy", &tok) || !readNpy(d + "/u.npy", &u) ||
+        !readNpy(d + "/t.npy", &t) || !readNpy(d + "/labels.npy", &labels) || !readNpy(d + "/scores.npy", &scores) ||
+        !readNpy(d + "/fused.npy", &fused) || !readNpy(d + "/feature.npy", &feature)) {
+      std::printf("SKIP %s\n", name);
+      continue;
+    }
+    // at most 3 images of the synthetic batch: the emulation is slow
+    const int B = std::min<int>((int)tok.shape[0], 3);
+    const int K = (int)tok.shape[1], L = (int)tok.shape[2], D = (int)tok.shape[3];
+    std::vector<float> gotScores(B), gotFused((size_t)B * D), gotFeature((size_t)B * D);
+    std::vector<int32_t> gotLabels((size_t)B * K);
+    std::vector<double> inertia(B);
+    const HsfKMeansParams params = {4, 100, 0.0, 0x5eed, 1};
+    launch(B, threads, hsf::smemBytes(K, L, D, k), [&] {
+      hsf::hsfKernel<float>(tok.as<float>(), u.as<float>(), t.as<float>(), K, L, D, k, alpha, params,
+                            gotScores.data(), gotFused.data(), gotFeature.data(), gotLabels.data(), inertia.data());
+    });
+    size_t mismatches = 0;
+    for (size_t i = 0; i < gotLabels.size(); i++) mismatches += gotLabels[i] != labels.as<int32_t>()[i];
+    const double ds = maxDiff(gotScores.data(), scores.as<float>(), B);
+    const double du = maxDiff(gotFused.data(), fused.as<float>(), (size_t)B * D);
+    const double df = maxDiff(gotFeature.data(), feature.as<float>(), (size_t)B * D);
+    const bool ok = mismatches == 0 && ds <= 1e-6 && du <= 1e-6 && df <= 1e-6;
+    std::printf("%s %s: images %d, threads %d, label mismatches %zu, max|d score| %.3g, max|d u'| %.3g, max|d f| %.3g\n",
+                ok ? "PASS" : "FAIL", name, B, threads, mismatches, ds, du, df);
+    failures += ok ? 0 : 1;
+    ran++;
+  }
+  if (ran == 0) return 2;
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+// Writes the inputs and the CPU reference results that the native checks of the CUDA kernels
+// compare with: native/node-tensorrt/test/hsf_gpu_test.cu (on a GPU) and hsf_host_emulation.cpp
+// (the kernel code on CPU threads). Per case folder: tokens, u, t, labels, scores, fused, feature
+// (.npy) and params.txt ("k alpha").
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CpuHsfRunner } from '../../src/hsf/cpu.js';
+import { clusteredTokens } from '../../src/hsf/synthetic.js';
+import type { HsfInput } from '../../src/hsf/types.js';
+import { writeNpy } from '../../src/util/npy.js';
+import { HSF_CASES, loadHsfFixture } from './hsf-fixture.js';
+import { hasShared } from './shared.js';
+
+const K_CLUSTERS = 20;
+const ALPHA = 0.2;
+
+function dump(dir: string, input: HsfInput): string {
+  const { batch: b, topK: k, layers: l, embedDim: d } = input;
+  const out = new CpuHsfRunner().runSync(input, { kClusters: K_CLUSTERS, alpha: ALPHA });
+  mkdirSync(dir, { recursive: true });
+  writeNpy(join(dir, 'tokens.npy'), input.tokens, [b, k, l, d]);
+  writeNpy(join(dir, 'u.npy'), input.globalFeature, [b, d]);
+  writeNpy(join(dir, 't.npy'), input.textFeatures, [b, 2, d]);
+  writeNpy(join(dir, 'labels.npy'), out.labels, [b, k]);
+  writeNpy(join(dir, 'scores.npy'), out.scores, [b]);
+  writeNpy(join(dir, 'fused.npy'), out.fused, [b, d]);
+  writeNpy(join(dir, 'feature.npy'), out.clusterFeature ?? new Float32Array(b * d), [b, d]);
+  writeFileSync(join(dir, 'params.txt'), `${K_CLUSTERS} ${ALPHA}\n`);
+  return `${dir}: B=${b} K=${k} L=${l} D=${d}`;
+}
+
+export function syntheticBatch(batch: number): HsfInput {
+  const [rows, layers, dim] = [100, 4, 768];
+  const per = rows * layers * dim;
+  const tokens = new Float32Array(batch * per);
+  for (let b = 0; b < batch; b++) {
+    clusteredTokens({ seed: 500 + b, rows, layers, dim, centres: 12, spread: 1 }, tokens, b * per);
+  }
+  const feats = clusteredTokens({ seed: 99, rows: 1, layers: 3 * batch, dim, centres: 0, spread: 1 });
+  return {
+    batch,
+    topK: rows,
+    layers,
+    embedDim: dim,
+    tokens,
+    globalFeature: feats.slice(0, batch * dim),
+    textFeatures: feats.slice(batch * dim),
+  };
+}
+
+/**
+ * Writes one folder per case (fixture_tiny_s126, fixture_tiny_s154 when ../shared is present,
+ * synthetic_b32 with `batch` images) into outDir; returns one line per case.
+ */
+export function writeHsfReferenceDumps(outDir: string, batch = 32): string[] {
+  const lines: string[] = [];
+  if (hasShared)
+    for (const c of HSF_CASES) lines.push(dump(join(outDir, `fixture_${c}`), loadHsfFixture(c).input));
+  lines.push(dump(join(outDir, 'synthetic_b32'), syntheticBatch(batch)));
+  return lines;
+}
