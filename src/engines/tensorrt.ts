@@ -190,7 +190,8 @@ export class TensorRtEngine implements Engine {
       contexts: opts.contexts ?? 1,
       plugins: opts.plugins ?? false,
     });
-    const names = native.io().map((t) => t.name);
+    const io = native.io();
+    const names = io.map((t) => t.name);
     const missing = [
       IO.image,
       IO.tokens,
@@ -206,10 +207,13 @@ export class TensorRtEngine implements Engine {
         `TensorRT engine ${opts.enginePath} lacks ${missing.join(', ')} (has ${names.join(', ')})`,
       );
     }
+    // Batches are split at the engine's own profile limit when it is below the configured one.
+    const profileMax = io.find((t) => t.name === IO.image)?.max?.[0];
+    const maxBatch = profileMax && profileMax > 0 ? Math.min(opts.maxBatch, profileMax) : opts.maxBatch;
     return new TensorRtEngine(
       native,
       bundle.manifest,
-      { backend: 'tensorrt', device: opts.deviceLabel, maxBatch: opts.maxBatch, hsfInputsOn: 'host' },
+      { backend: 'tensorrt', device: opts.deviceLabel, maxBatch, hsfInputsOn: 'host' },
       bundle.topK,
       bundle.layers,
     );
