@@ -5,6 +5,7 @@ import type { Mat } from '@u4/opencv4nodejs';
 import { loadOpenCV } from '../util/opencv.js';
 import { CLIP_MEAN, CLIP_STD, normalizeTable, normalizeToPlanar, type Triple } from './normalize.js';
 import { BicubicResizer, type Image3 } from './pil-resample.js';
+import { hasWasmSimd, SimdPreprocessKernel } from './wasm/simd-preprocess.js';
 import type { ImageSource, ImageTensor, Rect, Rotation } from './tensor.js';
 
 export class PreprocessError extends Error {
@@ -17,6 +18,11 @@ export interface PreprocessOptions {
   /** Per-channel RGB mean and std; the OpenAI CLIP values when left out. */
   mean?: Triple;
   std?: Triple;
+  /**
+   * 'simd' (default where WebAssembly SIMD runs): the fast kernels; 'reference': the plain
+   * TypeScript port of PIL. Both give identical tensors.
+   */
+  kernel?: 'simd' | 'reference';
 }
 
 /** Per-camera view of the frame: clockwise rotation first, then the ROI in upright pixels. */
@@ -35,8 +41,11 @@ const MAX_RESIZERS = 8;
  */
 export class Preprocessor {
   readonly size: number;
+  readonly kernel: 'simd' | 'reference';
   private readonly lut: Float32Array;
-  private readonly resizers = new Map<string, BicubicResizer>();
+  private readonly mean: number[];
+  private readonly std: number[];
+  private readonly resizers = new Map<string, BicubicResizer | SimdPreprocessKernel>();
 
   constructor(opts: PreprocessOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > 8192) {
@@ -44,6 +53,14 @@ export class Preprocessor {
     }
     this.size = opts.size;
     this.lut = normalizeTable(opts.mean ?? CLIP_MEAN, opts.std ?? CLIP_STD);
+    this.mean = [...(opts.mean ?? CLIP_MEAN)];
+    this.std = [...(opts.std ?? CLIP_STD)];
+    this.kernel = opts.kernel ?? (hasWasmSimd() ? 'simd' : 'reference');
+    if (this.kernel === 'simd' && !hasWasmSimd()) {
+      throw new PreprocessError(
+        'preprocess: WebAssembly SIMD is not available in this runtime (use kernel "reference")',
+      );
+    }
   }
 
   /** Floats one image takes in a batch: 3 * S * S. */
@@ -143,18 +160,25 @@ export class Preprocessor {
   }
 
   private resizeInto(image: Image3, bgr: boolean, out: Float32Array, offset: number): void {
-    const pixels = this.resizer(image.width, image.height).resize(image);
-    normalizeToPlanar(pixels, this.lut, bgr, out, offset);
+    const r = this.resizer(image.width, image.height);
+    if (r instanceof SimdPreprocessKernel) {
+      r.run(image, bgr, this.mean, this.std, out, offset);
+    } else {
+      normalizeToPlanar(r.resize(image), this.lut, bgr, out, offset);
+    }
   }
 
-  private resizer(width: number, height: number): BicubicResizer {
+  private resizer(width: number, height: number): BicubicResizer | SimdPreprocessKernel {
     const key = `${width}x${height}`;
     let r = this.resizers.get(key);
     if (r) {
       // most recently used last, so the oldest entry is evicted first
       this.resizers.delete(key);
     } else {
-      r = new BicubicResizer(width, height, this.size, this.size);
+      r =
+        this.kernel === 'simd'
+          ? new SimdPreprocessKernel(width, height, this.size)
+          : new BicubicResizer(width, height, this.size, this.size);
       if (this.resizers.size >= MAX_RESIZERS)
         this.resizers.delete(this.resizers.keys().next().value as string);
     }

@@ -14,6 +14,8 @@ import { FIXTURE, skipWithoutShared } from '../helpers/shared.js';
 import { runPython, skipWithoutPython } from '../helpers/python-ref.js';
 
 const skip = skipWithoutPython(['numpy', 'PIL', 'torch', 'torchvision']);
+/** Both implementations are held to the same reference. */
+const KERNELS = ['simd', 'reference'] as const;
 const cv = loadOpenCV();
 
 /** A BGR test card: gradients, hard 0/255 edges (they overshoot and clip), fine stripes and noise. */
@@ -132,31 +134,46 @@ const SIZES: [number, number, number][] = [
   [5, 3, 1],
 ];
 
-test('bicubic resize equals PIL Image.resize(BICUBIC) bit for bit', { skip }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pil-'));
-  try {
-    const jobs: Job[] = SIZES.map(([w, h, s], i) => {
-      const png = join(dir, `img${i}.png`);
-      cv.imwrite(png, new cv.Mat(testImage(w, h, i + 1), h, w, cv.CV_8UC3));
-      return { png, out: join(dir, `pil${i}.npy`), size: s, mode: 'RGB', rotate: 0, roi: null, torch: null };
-    });
-    runJobs(dir, jobs);
-    SIZES.forEach(([w, h, s], i) => {
-      const mat = cv.imread(jobs[i].png);
-      const want = readNpy(jobs[i].out).data as Uint8Array;
-      const got = ourResizeRgb(mat, s);
-      const diff = maxAbs(got, want);
-      t.diagnostic(`${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255`);
-      assert.equal(
-        diff,
-        0,
-        `${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255, ${countDiff(got, want)} values differ`,
-      );
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'bicubic resize equals PIL Image.resize(BICUBIC), and both kernels equal torchvision, bit for bit',
+  { skip },
+  (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pil-'));
+    try {
+      const jobs: Job[] = SIZES.map(([w, h, s], i) => {
+        const png = join(dir, `img${i}.png`);
+        cv.imwrite(png, new cv.Mat(testImage(w, h, i + 1), h, w, cv.CV_8UC3));
+        const torch = join(dir, `torch${i}.npy`);
+        return { png, out: join(dir, `pil${i}.npy`), size: s, mode: 'RGB', rotate: 0, roi: null, torch };
+      });
+      runJobs(dir, jobs);
+      SIZES.forEach(([w, h, s], i) => {
+        const mat = cv.imread(jobs[i].png);
+        const want = readNpy(jobs[i].out).data as Uint8Array;
+        const got = ourResizeRgb(mat, s);
+        const diff = maxAbs(got, want);
+        t.diagnostic(`${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255`);
+        assert.equal(
+          diff,
+          0,
+          `${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255, ${countDiff(got, want)} values differ`,
+        );
+        const official = readNpy(jobs[i].torch!).data as Float32Array;
+        for (const kernel of KERNELS) {
+          const tensor = new Preprocessor({ size: s, kernel }).frame(mat).data;
+          const n = countDiff(tensor, official);
+          assert.equal(
+            n,
+            0,
+            `${kernel} ${w}x${h} -> ${s}: max |ours - torchvision| = ${maxAbs(tensor, official)}`,
+          );
+        }
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test(
   'full preprocessing equals the official torchvision transform, with ROI, rotation and grey frames',
@@ -193,27 +210,29 @@ test(
       const greyFrame = cv.imread(grey, cv.IMREAD_GRAYSCALE);
       const rgbBytes = frame.cvtColor(cv.COLOR_BGR2RGB).getData();
       cases.forEach((c, i) => {
-        const p = new Preprocessor({ size: c.size });
-        const view = { rotate: c.rotate, roi: c.roi ?? undefined };
-        const want = readNpy(jobs[i].torch!).data as Float32Array;
-        const t = p.frame(c.mode === 'L' ? greyFrame : frame, view);
-        const label = `${JSON.stringify(c)}`;
-        assert.equal(
-          countDiff(t.data, want),
-          0,
-          `${label}: max |ours - torchvision| = ${maxAbs(t.data, want)}`,
-        );
-        if (c.mode === 'RGB') {
-          const fromRgb = p.rgb(rgbBytes, w, h, view);
-          assert.equal(countDiff(fromRgb.data, want), 0, `${label} (raw RGB input)`);
+        for (const kernel of KERNELS) {
+          const p = new Preprocessor({ size: c.size, kernel });
+          const view = { rotate: c.rotate, roi: c.roi ?? undefined };
+          const want = readNpy(jobs[i].torch!).data as Float32Array;
+          const t = p.frame(c.mode === 'L' ? greyFrame : frame, view);
+          const label = `${kernel} ${JSON.stringify(c)}`;
+          assert.equal(
+            countDiff(t.data, want),
+            0,
+            `${label}: max |ours - torchvision| = ${maxAbs(t.data, want)}`,
+          );
+          if (c.mode === 'RGB') {
+            const fromRgb = p.rgb(rgbBytes, w, h, view);
+            assert.equal(countDiff(fromRgb.data, want), 0, `${label} (raw RGB input)`);
+          }
+          const up = c.rotate === 90 || c.rotate === 270 ? { width: h, height: w } : { width: w, height: h };
+          assert.deepEqual(t.source, {
+            width: w,
+            height: h,
+            rotate: c.rotate,
+            roi: c.roi ?? { x: 0, y: 0, ...up },
+          });
         }
-        const up = c.rotate === 90 || c.rotate === 270 ? { width: h, height: w } : { width: w, height: h };
-        assert.deepEqual(t.source, {
-          width: w,
-          height: h,
-          rotate: c.rotate,
-          roi: c.roi ?? { x: 0, y: 0, ...up },
-        });
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -228,17 +247,21 @@ test(
     let checked = 0;
     for (const c of ['tiny_s126', 'tiny_s154']) {
       const size = Number(c.slice('tiny_s'.length));
-      const p = new Preprocessor({ size });
       for (const f of readdirSync(join(FIXTURE, c, 'inputs'))) {
         const want = readNpy(join(FIXTURE, c, 'inputs', f));
         assert.deepEqual(want.shape, [3, size, size]);
-        const got = p.frame(cv.imread(join(FIXTURE, 'images', f.replace(/\.npy$/, '.png'))));
-        const err = maxAbs(got.data, want.data as Float32Array);
-        t.diagnostic(`${c}/${f}: max abs error of the normalised tensor vs the official input: ${err}`);
-        assert.equal(err, 0, `${c}/${f}: max abs error of the normalised tensor ${err}`);
-        checked++;
+        const image = cv.imread(join(FIXTURE, 'images', f.replace(/\.npy$/, '.png')));
+        for (const kernel of KERNELS) {
+          const got = new Preprocessor({ size, kernel }).frame(image);
+          const err = maxAbs(got.data, want.data as Float32Array);
+          t.diagnostic(
+            `${kernel} ${c}/${f}: max abs error of the normalised tensor vs the official input: ${err}`,
+          );
+          assert.equal(err, 0, `${kernel} ${c}/${f}: max abs error of the normalised tensor ${err}`);
+          checked++;
+        }
       }
     }
-    assert.equal(checked, 4);
+    assert.equal(checked, 4 * KERNELS.length);
   },
 );

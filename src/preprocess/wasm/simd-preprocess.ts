@@ -1,0 +1,187 @@
+// Runs the SIMD kernels for one frame geometry: owns a WebAssembly memory holding the frame copy,
+// the tap tables (built from the same bicubicAxis as the reference path), the intermediate planes
+// and the output tensor, so steady-state frames allocate nothing.
+import { bicubicAxis, type Image3, type ResampleAxis } from '../pil-resample.js';
+import { wasm, type WasmMemory } from './asm.js';
+import { kernelModule, type KernelGeometry } from './kernels.js';
+
+/** Slack after each region: the kernels read (and the vertical pass writes) up to 15 bytes/floats past. */
+const PAD = 128;
+const align = (n: number): number => Math.ceil(n / 16) * 16;
+
+interface Kernels {
+  horizontal(
+    src: number,
+    rows: number,
+    dst0: number,
+    dst1: number,
+    dst2: number,
+    starts: number,
+    coefs: number,
+  ): void;
+  vertical(plane: number, starts: number, coefs: number, out: number, mean: number, std: number): void;
+}
+
+let simdSupport: boolean | undefined;
+
+/** Whether this runtime runs WebAssembly SIMD (Node >= 16.4 does). */
+export function hasWasmSimd(): boolean {
+  if (simdSupport === undefined) {
+    try {
+      kernelModule({ srcStride: 3, outSize: 1, quads: 1, vtaps: 1, planeStride: 16, chunks: 1 });
+      simdSupport = true;
+    } catch {
+      simdSupport = false;
+    }
+  }
+  return simdSupport;
+}
+
+/** PIL-bicubic resize of an inWidth x inHeight 3-channel frame to S x S + CLIP normalisation. */
+export class SimdPreprocessKernel {
+  private readonly kernels: Kernels;
+  private readonly memory: WasmMemory;
+  private readonly bytes: Uint8Array;
+  private readonly floats: Float32Array;
+  private readonly firstRow: number;
+  private readonly rows: number;
+  private readonly at: {
+    src: number;
+    planes: number;
+    out: number;
+    hStarts: number;
+    hCoefs: number;
+    vStarts: number;
+    vCoefs: number;
+  };
+  private readonly planeBytes: number;
+
+  constructor(
+    readonly inWidth: number,
+    readonly inHeight: number,
+    readonly size: number,
+  ) {
+    const h = bicubicAxis(inWidth, size);
+    const v = bicubicAxis(inHeight, size);
+    this.firstRow = v.start[0];
+    this.rows = v.start[size - 1] + v.count[size - 1] - this.firstRow;
+    const quads = Math.ceil(Math.max(...h.count) / 4);
+    const vtaps = Math.max(...v.count);
+    const planeStride = align(size);
+    const geometry: KernelGeometry = {
+      srcStride: inWidth * 3,
+      outSize: size,
+      quads,
+      vtaps,
+      planeStride,
+      chunks: planeStride / 16,
+    };
+    this.planeBytes = planeStride * this.rows + PAD;
+    const sizes = {
+      src: inWidth * inHeight * 3,
+      planes: 3 * this.planeBytes,
+      out: 3 * size * size * 4,
+      hStarts: size * 4,
+      hCoefs: size * quads * 64,
+      vStarts: size * 4,
+      vCoefs: size * vtaps * 16,
+    };
+    let end = 0;
+    const at = {} as Record<keyof typeof sizes, number>;
+    for (const [name, n] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+      at[name] = end;
+      end = align(end + n + PAD);
+    }
+    this.at = at;
+    this.memory = new wasm.Memory({ initial: Math.ceil(end / 65536) });
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.floats = new Float32Array(this.memory.buffer);
+    const instance = new wasm.Instance(kernelModule(geometry), { env: { memory: this.memory } });
+    this.kernels = instance.exports as unknown as Kernels;
+    this.writeHorizontalTaps(h, quads);
+    this.writeVerticalTaps(v, vtaps, planeStride);
+  }
+
+  // Per output pixel: byte offset of its window, then per quad of taps two i16x8 vectors (low 15
+  // bits of each coefficient, then the rest), each coefficient repeated for the 3 channels.
+  private writeHorizontalTaps(h: ResampleAxis, quads: number): void {
+    const dv = new DataView(this.memory.buffer);
+    for (let x = 0; x < this.size; x++) {
+      dv.setInt32(this.at.hStarts + x * 4, h.start[x] * 3, true);
+      for (let q = 0; q < quads; q++) {
+        for (let half = 0; half < 2; half++) {
+          const base = this.at.hCoefs + x * quads * 64 + (q * 2 + half) * 32;
+          for (let t = 0; t < 2; t++) {
+            const tap = q * 4 + half * 2 + t;
+            const k = tap < h.count[x] ? h.coeffs[x * h.ksize + tap] : 0;
+            for (let c = 0; c < 3; c++) {
+              dv.setInt16(base + (c * 2 + t) * 2, k & 0x7fff, true);
+              dv.setInt16(base + 16 + (c * 2 + t) * 2, k >> 15, true);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Per output row: byte offset of its first source row within a plane, then vtaps i32x4 splats.
+  private writeVerticalTaps(v: ResampleAxis, vtaps: number, planeStride: number): void {
+    const dv = new DataView(this.memory.buffer);
+    for (let y = 0; y < this.size; y++) {
+      dv.setInt32(this.at.vStarts + y * 4, (v.start[y] - this.firstRow) * planeStride, true);
+      for (let t = 0; t < vtaps; t++) {
+        const k = t < v.count[y] ? v.coeffs[y * v.ksize + t] : 0;
+        for (let lane = 0; lane < 4; lane++)
+          dv.setInt32(this.at.vCoefs + (y * vtaps + t) * 16 + lane * 4, k, true);
+      }
+    }
+  }
+
+  /**
+   * Resizes `src` (3 interleaved channels, B,G,R when `bgr`, else R,G,B) and writes the normalised
+   * float32 [3,S,S] RGB tensor to out[offset...]. mean/std are per RGB channel.
+   */
+  run(
+    src: Image3,
+    bgr: boolean,
+    mean: readonly number[],
+    std: readonly number[],
+    out: Float32Array,
+    offset: number,
+  ): void {
+    if (src.width !== this.inWidth || src.height !== this.inHeight) {
+      throw new Error(
+        `SIMD preprocess: image is ${src.width}x${src.height}, kernel made for ${this.inWidth}x${this.inHeight}`,
+      );
+    }
+    const rowBytes = this.inWidth * 3;
+    const first = src.offset + this.firstRow * src.stride;
+    const dst = this.at.src + this.firstRow * rowBytes;
+    if (src.stride === rowBytes) {
+      this.bytes.set(src.data.subarray(first, first + this.rows * rowBytes), dst);
+    } else {
+      for (let y = 0; y < this.rows; y++) {
+        this.bytes.set(
+          src.data.subarray(first + y * src.stride, first + y * src.stride + rowBytes),
+          dst + y * rowBytes,
+        );
+      }
+    }
+    const planes = [0, 1, 2].map((c) => this.at.planes + c * this.planeBytes);
+    // source lane k goes to RGB plane k, or 2 - k for BGR
+    const [d0, d1, d2] = bgr ? [planes[2], planes[1], planes[0]] : planes;
+    this.kernels.horizontal(dst, this.rows, d0, d1, d2, this.at.hStarts, this.at.hCoefs);
+    const plane = this.size * this.size * 4;
+    for (let c = 0; c < 3; c++) {
+      this.kernels.vertical(
+        planes[c],
+        this.at.vStarts,
+        this.at.vCoefs,
+        this.at.out + c * plane,
+        mean[c],
+        std[c],
+      );
+    }
+    out.set(this.floats.subarray(this.at.out / 4, this.at.out / 4 + 3 * this.size * this.size), offset);
+  }
+}
