@@ -4,7 +4,6 @@ import { benchmarks as decide } from './decide.js';
 import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
 import { benchmarks as model } from './model.js';
-import { benchmarks as pipeline } from './pipeline.js';
 import { benchmarks as preprocess } from './preprocess.js';
 
-export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, pipeline];
+export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess];
