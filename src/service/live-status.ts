@@ -22,6 +22,7 @@ interface CameraLive {
   anomalous?: boolean;
   lastEventId?: string;
   lastLatencyMs?: number;
+  frames: number;
   /** Decision times (performance.now()) within the fps window. */
   recent: number[];
 }
@@ -50,6 +51,7 @@ export class LiveStatus {
         className: c.className,
         thresholds: { image: c.thresholds.image, pixel: c.thresholds.pixel },
         recent: [],
+        frames: 0,
       });
     }
   }
@@ -76,6 +78,7 @@ export class LiveStatus {
     c.anomalous = d.active;
     c.className = d.detection.className;
     c.lastLatencyMs = publishedAtMono - capturedAtMono;
+    c.frames++;
     c.recent.push(publishedAtMono);
     while (c.recent.length && c.recent[0] < publishedAtMono - FPS_WINDOW_MS) c.recent.shift();
   }
@@ -131,6 +134,12 @@ export class LiveStatus {
       alarmActive: decider.alarmActive,
       untrainedModel: this.model.untrained,
     };
+  }
+
+  /** fps, capture-to-publish latency and frame count of a camera (Sparkplug metrics). */
+  rateMetrics(cameraId: string): { fps: number; latencyMs: number; frames: number } {
+    const c = this.cameras.get(cameraId)!;
+    return { fps: this.fps(c), latencyMs: c.lastLatencyMs ?? 0, frames: c.frames };
   }
 
   /** Extra fields for `<base>/stats`. */

@@ -1,6 +1,5 @@
 // The composition root: builds every part from the config, wires them together, starts them in
 // order and stops them in reverse. Constructors elsewhere only wire; start()/stop() own life cycles.
-import { join, dirname } from 'node:path';
 import type { Config, CameraConfig } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/select.js';
@@ -11,8 +10,8 @@ import { createHsfRunner } from '../hsf/index.js';
 import type { HsfRunner } from '../hsf/types.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
 import { MqttService } from '../mqtt/service.js';
-import { resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
+import { sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
 import { metricsFromDecision, thresholdMetrics } from '../mqtt/sparkplug/metrics.js';
 import { Decider, type DecideResult } from '../postprocess/decide.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
@@ -223,9 +222,10 @@ export class Service {
         eventId: d.event?.id,
       }),
     );
+    this.sparkplug?.update(cameraId, this.status.rateMetrics(cameraId));
     if (!d.event) return;
     let event: AnomalyEvent = d.event;
-    let jpegs: { topic?: string; jpeg: Buffer }[] = [];
+    let jpegs: { id: string; jpeg: Buffer }[] = [];
     if (this.snapshots) {
       try {
         const saved = await this.snapshots.save({
@@ -242,7 +242,7 @@ export class Service {
           event,
           saved.map((s) => s.ref),
         );
-        jpegs = saved.map((s) => ({ jpeg: s.jpeg }));
+        jpegs = saved.map((s) => ({ id: s.ref.id, jpeg: s.jpeg }));
       } catch (err) {
         // A full disk must not cost the alarm: the event goes out without snapshot references.
         this.logger.error(
@@ -254,7 +254,8 @@ export class Service {
     await this.mqtt!.publishEvent(event as unknown as { id: string; cameraId: string });
     this.metrics.events.inc({ camera: cameraId, severity: event.severity });
     this.status.recordEvent(event);
-    for (const s of jpegs) await this.mqtt!.publishSnapshot(cameraId, event.id, s.jpeg);
+    // each JPEG goes out under its own snapshot id (<event>-frame, <event>-overlay)
+    for (const s of jpegs) await this.mqtt!.publishSnapshot(cameraId, s.id, s.jpeg);
   }
 
   private trigger(cameraId: string, partId?: string): boolean {
@@ -268,37 +269,39 @@ export class Service {
     }
   }
 
-  private setClassName(cameraId: string, name: string): string {
-    this.stages?.checkClassName(name);
+  /**
+   * Run-time settings from MQTT commands and Sparkplug DCMD writes: validated as a whole before
+   * anything changes (a good class name with a bad threshold changes nothing).
+   */
+  private applySettings(cameraId: string, patch: { className?: string; thresholds?: unknown }) {
     const decider = this.deciders.get(cameraId);
     if (!decider) throw new Error(`no camera ${JSON.stringify(cameraId)}`);
-    const className = decider.setClassName(name);
-    const cam = { ...this.cameras.get(cameraId)!, className };
+    if (patch.className !== undefined) this.stages?.checkClassName(patch.className);
+    const applied = decider.applySettings(patch);
+    const cam = {
+      ...this.cameras.get(cameraId)!,
+      className: applied.className,
+      thresholds: { ...applied.thresholds },
+    };
     this.cameras.set(cameraId, cam);
     this.pipeline?.updateCamera(cam);
-    this.sparkplug?.update(cameraId, { className });
-    this.logger.info({ camera: cameraId, className }, 'class name changed');
-    return className;
-  }
-
-  private setThresholds(cameraId: string, patch: unknown) {
-    const decider = this.deciders.get(cameraId);
-    if (!decider) throw new Error(`no camera ${JSON.stringify(cameraId)}`);
-    const t = decider.setThresholds(patch);
-    const cam = { ...this.cameras.get(cameraId)!, thresholds: { ...t } };
-    this.cameras.set(cameraId, cam);
-    this.pipeline?.updateCamera(cam);
-    this.sparkplug?.update(cameraId, thresholdMetrics(t));
-    this.logger.info({ camera: cameraId, thresholds: t }, 'thresholds changed');
-    return t;
+    this.sparkplug?.update(cameraId, {
+      className: applied.className,
+      ...thresholdMetrics(applied.thresholds),
+    });
+    void this.mqtt?.publishState(cameraId, this.status.cameraStatePayload(cameraId, decider));
+    this.logger.info({ camera: cameraId, ...applied }, 'camera settings changed');
+    return applied;
   }
 
   private commandHandlers() {
     return {
       setClass: (cameraId: string, className: string) => ({
-        className: this.setClassName(cameraId, className),
+        className: this.applySettings(cameraId, { className }).className,
       }),
-      setThresholds: (cameraId: string, t: unknown) => ({ thresholds: this.setThresholds(cameraId, t) }),
+      setThresholds: (cameraId: string, t: unknown) => ({
+        thresholds: this.applySettings(cameraId, { thresholds: t }).thresholds,
+      }),
       trigger: (cameraId: string, partId: string | undefined) => {
         if (!this.pipeline) throw new Error('not running yet');
         return { triggerId: this.pipeline.trigger(cameraId, partId) };
@@ -314,32 +317,18 @@ export class Service {
   }
 
   private startSparkplug(): void {
-    const { cfg } = this;
-    const sp = cfg.mqtt.sparkplug;
-    const url = this.mqtt!.brokerUrl!;
-    const settings = resolveMqttSettings(cfg.mqtt, {
-      url,
-      clientId: `${cfg.mqtt.clientId ?? 'adaclip-edge'}-spb`,
-      protocolVersion: cfg.mqtt.url ? cfg.mqtt.protocolVersion : 4,
-    });
-    const node = new SparkplugNode({
-      url,
-      groupId: sp.groupId,
-      edgeNodeId: sp.edgeNodeId ?? `${cfg.site}-${cfg.line}`,
-      primaryHostId: sp.primaryHostId,
-      bdSeqFile: join(dirname(cfg.mqtt.outbox.path), 'sparkplug-bdseq'),
-      cameras: cfg.cameras.map((c) => ({
-        id: c.id,
-        className: c.className,
-        initial: thresholdMetrics(this.deciders.get(c.id)!.getThresholds()),
-      })),
-      mqtt: toClientOptions(settings),
-      logger: this.logger,
-    });
+    const node = new SparkplugNode(
+      sparkplugOptionsFromConfig(this.cfg, {
+        url: this.mqtt!.brokerUrl,
+        // the embedded broker (aedes) speaks MQTT 3.1.1 only
+        protocolVersion: this.cfg.mqtt.url ? this.cfg.mqtt.protocolVersion : 4,
+        logger: this.logger,
+        softwareVersion: `adaclip-edge ${this.bundle?.manifest.provenance.exporter ?? ''}`.trim(),
+      }),
+    );
     node.onWrite((w) => {
-      if (w.className !== undefined) this.setClassName(w.cameraId, w.className);
-      if (w.thresholds) return thresholdMetrics(this.setThresholds(w.cameraId, w.thresholds));
-      return undefined;
+      const applied = this.applySettings(w.cameraId, { className: w.className, thresholds: w.thresholds });
+      return { className: applied.className, ...thresholdMetrics(applied.thresholds) };
     });
     this.sparkplug = node;
     node.start();
