@@ -1,39 +1,28 @@
 // The seam for HSF on the GPU: the node-tensorrt addon (native/node-tensorrt, its own cmake-js
 // build) compiles the CUDA kernels of native/node-tensorrt/src/hsf (C API hsf_cuda.h) and exposes
-// them as `addon.hsf`. Until it does, asking for the GPU runner fails with a clear error and
-// `auto` uses the CPU. (The TensorRT session runs HSF on its device buffers itself; this runner is
-// for host inputs, e.g. the onnxruntime engine on a GPU machine, and for checks.)
+// them as `addon.hsf`. Without the addon, its kernels or a device, asking for the GPU runner fails
+// with a clear error and `auto` uses the CPU. (TensorRtEngine.runWithGpuHsf runs the kernels on the
+// engine's device buffers itself; this runner is for host inputs and for checks.)
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HsfInput, HsfResult, HsfRunner, HsfSettings } from './types.js';
-import { validateHsfInput } from './validate.js';
+import { HsfInputError, validateHsfInput } from './validate.js';
 
-/** What the addon's `hsf` object must provide (the binding copies in, runs hsf_run_batch, copies out). */
+/**
+ * The addon's `hsf` object (native/node-tensorrt/src/hsf_binding.cpp over the C API hsf_cuda.h):
+ * createRunner() returns a native HsfRunner whose run() copies the inputs to the device, runs
+ * hsf_run_batch and resolves with scores, fused, labels, clusterFeature and inertia.
+ */
 export interface HsfAddonBinding {
   /** True when the kernels are built in and a CUDA device is present. */
   available(): boolean;
   /** Why not available (no device, no driver, built without CUDA, ...). */
   reason(): string;
-  /** Synchronous hsf_run_batch on host arrays; throws with hsf_last_error() on failure. */
-  runBatch(args: {
-    tokens: Float32Array;
-    globalFeature: Float32Array;
-    textFeatures: Float32Array;
-    batch: number;
-    topK: number;
-    layers: number;
-    embedDim: number;
-    kClusters: number;
-    alpha: number;
-  }): {
-    scores: Float32Array;
-    fused: Float32Array;
-    labels: Int32Array;
-    feature?: Float32Array;
-    inertia?: Float64Array;
-  };
+  /** Largest top-K the kernels take (their Gram matrix lives in shared memory). */
+  maxTopK?(): number;
+  createRunner(): HsfRunner;
 }
 
 export class HsfGpuUnavailableError extends Error {
@@ -63,7 +52,7 @@ export function loadHsfGpuBinding(): HsfAddonBinding {
       `GPU HSF unavailable: loading ${path} failed: ${(err as Error).message}`,
     );
   }
-  if (!addon.hsf || typeof addon.hsf.runBatch !== 'function') {
+  if (!addon.hsf || typeof addon.hsf.createRunner !== 'function') {
     throw new HsfGpuUnavailableError(
       `GPU HSF unavailable: ${path} has no hsf binding (built without the HSF kernels)`,
     );
@@ -72,22 +61,22 @@ export function loadHsfGpuBinding(): HsfAddonBinding {
   return addon.hsf;
 }
 
-/** HsfRunner over the addon: same algorithm as the CPU runner, identical labels (CUDA port). */
+/** The addon's runner behind our input checks (same errors as the CPU runner); identical labels. */
 export class GpuHsfRunner implements HsfRunner {
   readonly kind = 'gpu' as const;
+  private readonly native: HsfRunner;
 
-  constructor(private readonly binding: HsfAddonBinding) {}
+  constructor(private readonly binding: HsfAddonBinding) {
+    this.native = binding.createRunner();
+  }
 
   async run(input: HsfInput, settings: HsfSettings): Promise<HsfResult> {
     validateHsfInput(input, settings);
-    const out = this.binding.runBatch({ ...input, kClusters: settings.kClusters, alpha: settings.alpha });
-    return {
-      scores: out.scores,
-      fused: out.fused,
-      labels: out.labels,
-      clusterFeature: out.feature,
-      inertia: out.inertia,
-    };
+    const max = this.binding.maxTopK?.();
+    if (max !== undefined && input.topK > max) {
+      throw new HsfInputError(`HSF: the GPU kernels take at most ${max} selected tokens, got ${input.topK}`);
+    }
+    return this.native.run(input, settings);
   }
 }
 

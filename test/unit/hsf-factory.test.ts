@@ -51,21 +51,25 @@ test(
   },
 );
 
-test('GpuHsfRunner validates input and maps the binding result (test double: no GPU here)', async () => {
+test('GpuHsfRunner checks input before the native runner (test double: no GPU here)', async () => {
   const calls: number[] = [];
   // FakeHsfBinding: stands in for the node-tensorrt binding, which needs a CUDA device
   const fake: HsfAddonBinding = {
     available: () => true,
     reason: () => '',
-    runBatch: (a) => {
-      calls.push(a.batch);
-      return {
-        scores: new Float32Array(a.batch).fill(0.5),
-        fused: new Float32Array(a.batch * a.embedDim),
-        labels: new Int32Array(a.batch * a.topK),
-        feature: new Float32Array(a.batch * a.embedDim),
-      };
-    },
+    maxTopK: () => 4,
+    createRunner: () => ({
+      kind: 'gpu',
+      run: async (input) => {
+        calls.push(input.batch);
+        return {
+          scores: new Float32Array(input.batch).fill(0.5),
+          fused: new Float32Array(input.batch * input.embedDim),
+          labels: new Int32Array(input.batch * input.topK),
+          clusterFeature: new Float32Array(input.batch * input.embedDim),
+        };
+      },
+    }),
   };
   const runner = new GpuHsfRunner(fake);
   const input = {
@@ -81,5 +85,7 @@ test('GpuHsfRunner validates input and maps the binding result (test double: no 
   assert.deepEqual(Array.from(out.scores), [0.5, 0.5]);
   assert.equal(out.clusterFeature?.length, 6);
   await assert.rejects(runner.run(input, { kClusters: 5, alpha: 0.2 }), HsfInputError);
+  const five = { ...input, topK: 5, tokens: new Float32Array(30).fill(0.5) };
+  await assert.rejects(runner.run(five, { kClusters: 2, alpha: 0.2 }), /at most 4 selected tokens, got 5/);
   assert.deepEqual(calls, [2]);
 });

@@ -17,6 +17,7 @@
 
 struct EmuDim {
   int x = 0;
+  int y = 0;
 };
 thread_local EmuDim threadIdx;
 thread_local EmuDim blockIdx;
@@ -72,23 +73,26 @@ bool readNpy(const std::string& path, Npy* out) {
   return true;
 }
 
-/** One "launch": every block in turn, each with `threads` std::threads. */
+/** One "launch": every block (x, y) in turn, each with `threads` std::threads. */
 template <typename Body>
-void launch(int grid, int threads, size_t smem, Body body) {
+void launch(int gridX, int gridY, int threads, size_t smem, Body body) {
   std::vector<double> storage(smem / sizeof(double) + 1);
   emuSmem = storage.data();
   blockDim.x = threads;
-  for (int b = 0; b < grid; b++) {
-    std::barrier<> bar(threads);
-    emuBarrier = &bar;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; t++)
-      pool.emplace_back([=] {
-        threadIdx.x = t;
-        blockIdx.x = b;
-        body();
-      });
-    for (auto& th : pool) th.join();
+  for (int by = 0; by < gridY; by++) {
+    for (int bx = 0; bx < gridX; bx++) {
+      std::barrier<> bar(threads);
+      emuBarrier = &bar;
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; t++)
+        pool.emplace_back([=] {
+          threadIdx.x = t;
+          blockIdx.x = bx;
+          blockIdx.y = by;
+          body();
+        });
+      for (auto& th : pool) th.join();
+    }
   }
 }
 
@@ -127,9 +131,15 @@ int main(int argc, char** argv) {
     std::vector<int32_t> gotLabels((size_t)B * K);
     std::vector<double> inertia(B);
     const HsfKMeansParams params = {4, 100, 0.0, 0x5eed, 1};
-    launch(B, threads, hsf::smemBytes(K, L, D, k), [&] {
+    // a small Gram tile (4 x 4 threads; the GPU uses 16 x 16): the values must not depend on it
+    constexpr int kTile = 4;
+    std::vector<double> gram((size_t)B * K * K);
+    launch(hsf::gramTiles(K, kTile), B, kTile * kTile, 0,
+           [&] { hsf::gramKernel<float, kTile>(tok.as<float>(), K, L * D, gram.data()); });
+    launch(B, 1, threads, hsf::smemBytes(K, L, D, k), [&] {
       hsf::hsfKernel<float>(tok.as<float>(), u.as<float>(), t.as<float>(), K, L, D, k, alpha, params,
-                            gotScores.data(), gotFused.data(), gotFeature.data(), gotLabels.data(), inertia.data());
+                            gotScores.data(), gotFused.data(), gotFeature.data(), gotLabels.data(), inertia.data(),
+                            gram.data());
     });
     size_t mismatches = 0;
     for (size_t i = 0; i < gotLabels.size(); i++) mismatches += gotLabels[i] != labels.as<int32_t>()[i];

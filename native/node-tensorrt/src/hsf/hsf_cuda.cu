@@ -1,4 +1,6 @@
-// CUDA kernels of HSF; the C API is in hsf_cuda.h. One thread block per image. Every step follows
+// Host side of the HSF CUDA kernels (hsf_kernels.cuh); the C API is in hsf_cuda.h. Two launches per
+// batch: gramKernel (tiles of every image's Gram matrix, spread over the GPU) and hsfKernel (one
+// block per image: K-Means on the Gram matrix, fusion). Every step follows
 // the TypeScript reference (src/hsf/gram.ts, kmeans-gram.ts, fusion.ts) in the same float64
 // operation order, with explicitly rounded intrinsics (__dadd_rn, ...) so the compiler cannot fuse
 // a multiply-add the reference rounds twice: the labels come out identical to the CPU's.
@@ -26,9 +28,11 @@ int fail(int code, const std::string& msg) {
   return code;
 }
 
+using hsf::gramKernel;
 using hsf::hsfKernel;
 using hsf::kThreads;
 using hsf::topkGatherKernel;
+constexpr int kGramTile = 16;
 
 }  // namespace
 
@@ -69,17 +73,37 @@ int hsf_run_batch(const void* d_tokens, const void* d_u, const void* d_t, int to
                        std::to_string(smem) + " bytes of shared memory, the device allows " + std::to_string(optin));
   }
   cudaStream_t s = (cudaStream_t)stream;
+  // the batch's Gram matrices in global memory: stream-ordered allocation where the device has
+  // memory pools, else a plain cudaMalloc (then freed after a synchronisation)
+  double* dGram = nullptr;
+  const size_t gramBytes = (size_t)B * K * K * sizeof(double);
+  bool pooled = cudaMallocAsync((void**)&dGram, gramBytes, s) == cudaSuccess;
+  if (!pooled) {
+    cudaGetLastError();  // clear the error of the failed async allocation
+    err = cudaMalloc((void**)&dGram, gramBytes);
+    if (err != cudaSuccess) return fail(2, std::string("hsf_run_batch: cudaMalloc: ") + cudaGetErrorString(err));
+  }
+  const dim3 gramGrid(hsf::gramTiles(K, kGramTile), B);
   if (tokens_half) {
+    gramKernel<__half, kGramTile><<<gramGrid, kGramTile * kGramTile, 0, s>>>((const __half*)d_tokens, K, L * D, dGram);
     err = cudaFuncSetAttribute(hsfKernel<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err == cudaSuccess)
       hsfKernel<__half><<<B, kThreads, smem, s>>>((const __half*)d_tokens, (const __half*)d_u, (const __half*)d_t, K,
                                                   L, D, k, alpha, p, d_scores, d_fused, d_feature, d_labels,
-                                                  d_inertia);
+                                                  d_inertia, dGram);
   } else {
+    gramKernel<float, kGramTile><<<gramGrid, kGramTile * kGramTile, 0, s>>>((const float*)d_tokens, K, L * D, dGram);
     err = cudaFuncSetAttribute(hsfKernel<float>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err == cudaSuccess)
       hsfKernel<float><<<B, kThreads, smem, s>>>((const float*)d_tokens, (const float*)d_u, (const float*)d_t, K, L,
-                                                 D, k, alpha, p, d_scores, d_fused, d_feature, d_labels, d_inertia);
+                                                 D, k, alpha, p, d_scores, d_fused, d_feature, d_labels, d_inertia,
+                                                 dGram);
+  }
+  if (pooled) {
+    cudaFreeAsync(dGram, s);
+  } else {
+    cudaStreamSynchronize(s);
+    cudaFree(dGram);
   }
   if (err == cudaSuccess) err = cudaGetLastError();
   if (err != cudaSuccess) return fail(3, std::string("hsf_run_batch: launch failed: ") + cudaGetErrorString(err));

@@ -191,11 +191,76 @@ HSF_DEVICE void memberSums(const double* G, int K, int k, Smem& m) {
   __syncthreads();
 }
 
+/**
+ * Gram matrices of a batch, as gramEntry in src/hsf/gram.ts: four float64 partial sums by e mod 4 in
+ * ascending e, then (s0 + s1) + (s2 + s3). Grid (upper-triangle TILE x TILE tiles, B); block
+ * TILE*TILE threads, one entry each; rows are staged in shared memory CHUNK values at a time. The
+ * tiling changes which entries are computed together, never one entry's order of additions, so any
+ * TILE gives the same G (the CPU emulation uses a small one). gram: [B,K,K].
+ */
+template <typename T, int TILE>
+HSF_GLOBAL void HSF_LAUNCH_BOUNDS(TILE* TILE) gramKernel(const T* tokens, int K, int n, double* gram) {
+  constexpr int CHUNK = 32;  // a multiple of 4: a chunk starts at e = 0 (mod 4)
+  HSF_SHARED(double, rowsI[TILE * CHUNK]);
+  HSF_SHARED(double, rowsJ[TILE * CHUNK]);
+  const int tiles = (K + TILE - 1) / TILE;
+  int rest = blockIdx.x;
+  int tileRow = 0;
+  while (rest >= tiles - tileRow) {
+    rest -= tiles - tileRow;
+    tileRow++;
+  }
+  const int tileCol = tileRow + rest;
+  const int b = blockIdx.y;
+  const T* X = tokens + (size_t)b * K * n;
+  const int tx = threadIdx.x % TILE;
+  const int ty = threadIdx.x / TILE;
+  const int i = tileRow * TILE + ty;
+  const int j = tileCol * TILE + tx;
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (int e0 = 0; e0 < n; e0 += CHUNK) {
+    for (int q = threadIdx.x; q < TILE * CHUNK; q += blockDim.x) {
+      const int r = q / CHUNK;
+      const int e = e0 + q % CHUNK;
+      const int ri = tileRow * TILE + r;
+      const int rj = tileCol * TILE + r;
+      rowsI[q] = (ri < K && e < n) ? ld(X, (size_t)ri * n + e) : 0.0;
+      rowsJ[q] = (rj < K && e < n) ? ld(X, (size_t)rj * n + e) : 0.0;
+    }
+    __syncthreads();
+    const int len = n - e0 < CHUNK ? n - e0 : CHUNK;
+    const double* xi = rowsI + ty * CHUNK;
+    const double* xj = rowsJ + tx * CHUNK;
+    int c = 0;
+    for (; c + 3 < len; c += 4) {
+      s0 = dadd(s0, dmul(xi[c], xj[c]));
+      s1 = dadd(s1, dmul(xi[c + 1], xj[c + 1]));
+      s2 = dadd(s2, dmul(xi[c + 2], xj[c + 2]));
+      s3 = dadd(s3, dmul(xi[c + 3], xj[c + 3]));
+    }
+    if (c < len) s0 = dadd(s0, dmul(xi[c], xj[c]));
+    if (c + 1 < len) s1 = dadd(s1, dmul(xi[c + 1], xj[c + 1]));
+    if (c + 2 < len) s2 = dadd(s2, dmul(xi[c + 2], xj[c + 2]));
+    __syncthreads();
+  }
+  if (i < K && j < K) {
+    const double v = dadd(dadd(s0, s1), dadd(s2, s3));
+    gram[(size_t)b * K * K + (size_t)i * K + j] = v;
+    gram[(size_t)b * K * K + (size_t)j * K + i] = v;
+  }
+}
+
+/** Number of upper-triangle tiles of a K x K Gram matrix (gramKernel's grid.x). */
+inline int gramTiles(int K, int tile) {
+  const int t = (K + tile - 1) / tile;
+  return t * (t + 1) / 2;
+}
+
 template <typename T>
 HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* uIn, const T* tIn, int K, int L, int D,
                                                       int k, double alpha, HsfKMeansParams p, float* scores,
                                                       float* fusedOut, float* featureOut, int32_t* labelsOut,
-                                                      double* inertiaOut) {
+                                                      double* inertiaOut, const double* gram) {
   HSF_DYNAMIC_SHARED(double, smem);
   const int gSize = K * K > 2 * D ? K * K : 2 * D;
   Smem m;
@@ -220,33 +285,10 @@ HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* 
   const T* X = tokens + (size_t)b * K * n;
   double* G = m.G;
 
-  // Gram matrix, as gramEntry: four partial sums by e mod 4, then (s0 + s1) + (s2 + s3).
-  const int pairs = K * (K + 1) / 2;
-  for (int pi = tid; pi < pairs; pi += blockDim.x) {
-    int i = 0;
-    int rem = pi;
-    while (rem >= K - i) {
-      rem -= K - i;
-      i++;
-    }
-    const int j = i + rem;
-    const size_t oi = (size_t)i * n;
-    const size_t oj = (size_t)j * n;
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int e = 0;
-    for (; e + 3 < n; e += 4) {
-      s0 = dadd(s0, dmul(ld(X, oi + e), ld(X, oj + e)));
-      s1 = dadd(s1, dmul(ld(X, oi + e + 1), ld(X, oj + e + 1)));
-      s2 = dadd(s2, dmul(ld(X, oi + e + 2), ld(X, oj + e + 2)));
-      s3 = dadd(s3, dmul(ld(X, oi + e + 3), ld(X, oj + e + 3)));
-    }
-    if (e < n) s0 = dadd(s0, dmul(ld(X, oi + e), ld(X, oj + e)));
-    if (e + 1 < n) s1 = dadd(s1, dmul(ld(X, oi + e + 1), ld(X, oj + e + 1)));
-    if (e + 2 < n) s2 = dadd(s2, dmul(ld(X, oi + e + 2), ld(X, oj + e + 2)));
-    const double v = dadd(dadd(s0, s1), dadd(s2, s3));
-    G[i * K + j] = v;
-    G[j * K + i] = v;
-  }
+  // G from gramKernel (global memory) into shared memory
+  const double* gIn = gram + (size_t)b * K * K;
+  for (int e = tid; e < K * K; e += blockDim.x) G[e] = gIn[e];
+  __syncthreads();
   if (tid == 0) shBad = 0;
   __syncthreads();
   for (int i = tid; i < K; i += blockDim.x)
