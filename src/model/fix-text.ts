@@ -9,6 +9,7 @@
 // scores candidate re-decodings with statistical tables; re-implementing it exactly is out of scope.
 // It never changes pure ASCII text and only rarely text that is not mojibake, so prompts built from
 // ordinary product names get the official ids; a class name that IS mojibake may not.
+// test/unit/fix-text.test.ts checks this file against real ftfy 6.3.1 outputs (647 strings).
 import { ftfyUnescapeHtml, windows1252C1 } from './html-unescape.js';
 
 const C1 = windows1252C1();

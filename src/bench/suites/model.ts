@@ -168,7 +168,7 @@ async function benchReference(c: ModelCase, ctx: BenchContext): Promise<BenchRes
       '--threads',
       String(THREADS),
       '--repeats',
-      c.long ? '3' : '3',
+      '3',
     ],
     ctx.log,
   );
