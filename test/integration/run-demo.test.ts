@@ -3,12 +3,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT, FIXTURE, hasShared } from '../helpers/shared.js';
+import { loadOpenCV } from '../../src/util/opencv.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
@@ -19,7 +20,23 @@ const skip = existsSync(join(BUNDLE, 'manifest.json'))
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
-function writeConfig(dir: string, mqttSection: string, dashboardPort: number): string {
+/** A folder of real image files: the official fixture's PNGs, or one drawn here with OpenCV. */
+function imageFolder(dir: string): string {
+  const folder = join(dir, 'images');
+  mkdirSync(folder);
+  if (hasShared) {
+    for (const f of readdirSync(join(FIXTURE, 'images')))
+      copyFileSync(join(FIXTURE, 'images', f), join(folder, f));
+  } else {
+    const cv = loadOpenCV();
+    const img = new cv.Mat(300, 400, cv.CV_8UC3, [90, 90, 90]);
+    img.drawCircle(new cv.Point2(200, 150), 60, new cv.Vec3(20, 20, 200), -1);
+    cv.imwrite(join(folder, 'part.png'), img);
+  }
+  return folder;
+}
+
+function writeConfig(dir: string, mqttSection: string, dashboardPort: number, source?: string): string {
   const file = join(dir, 'cfg.yaml');
   writeFileSync(
     file,
@@ -29,7 +46,7 @@ model: { bundle: ${BUNDLE}, engine: { backend: onnxruntime, maxBatch: 2 } }
 cameras:
   - id: cam1
     className: screw
-    source: { kind: synthetic, width: 640, height: 480, fps: 8, defectRate: 0.5, seed: 3 }
+    source: ${source ?? '{ kind: synthetic, width: 640, height: 480, fps: 8, defectRate: 0.5, seed: 3 }'}
     # threshold 0: every frame of the untrained model counts as anomalous, so events must flow
     thresholds: { image: 0.0, pixel: 0.99 }
 ${mqttSection}
