@@ -66,6 +66,12 @@ class Block(nn.Module):
         x = x + self.attend(*self.heads_of(self.ln_1(x)), mask)
         return x + self.mlp(x)
 
+    def forward_first_row(self, x: torch.Tensor) -> torch.Tensor:
+        """Output row 0 only (all rows still serve as keys and values): [N,L,W] -> [N,1,W]."""
+        q, k, v = self.heads_of(self.ln_1(x))
+        first = x[:, :1, :] + self.attend(q[:, :, :1, :], k, v, None)
+        return first + self.mlp(first)
+
     def forward_shared_prefix(self, prefix: torch.Tensor, suffix: torch.Tensor, per_prefix: int,
                               mask_prefix: torch.Tensor, mask_suffix: torch.Tensor):
         """The block on sequences [prefix_b, suffix_{b,q}] whose first Lp positions are the same for
@@ -137,6 +143,8 @@ class AdaClipGraph(nn.Module):
         # text tower computes the prompt prefix once per image (encode_text_shared); False runs
         # every sentence through every block as the official code does (checks, benchmarks)
         self.share_prefix = True
+        # the unprompted pass computes only the CLS row in its last block (False: every row)
+        self.cls_only_unprompted = True
         j, p = cfg.prompt_depth, cfg.prompt_length
         self.visual_static_prompts = (nn.ParameterList([nn.Parameter(torch.empty(p, cfg.vision_width))
                                                         for _ in range(j)])
@@ -163,11 +171,16 @@ class AdaClipGraph(nn.Module):
 
     # --- vision ----------------------------------------------------------------------------------
     def unprompted_pooled(self, image: torch.Tensor) -> torch.Tensor:
-        """g: the frozen CLIP's own pass, the source of the dynamic prompts."""
+        """g: the frozen CLIP's own pass, the source of the dynamic prompts. Only its CLS output is
+        used, so the last block computes that row alone (the same values, less work)."""
         x = self.visual.embed(image)
-        for block in self.visual.blocks:
+        if not self.cls_only_unprompted:
+            for block in self.visual.blocks:
+                x = block(x)
+            return self.visual.pool(x)
+        for block in self.visual.blocks[:-1]:
             x = block(x)
-        return self.visual.pool(x)
+        return self.visual.pool(self.visual.blocks[-1].forward_first_row(x))
 
     def prompted_vision(self, image: torch.Tensor, dyn_v: Optional[torch.Tensor]):
         cfg = self.cfg

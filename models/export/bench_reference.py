@@ -80,7 +80,9 @@ def bench(args) -> dict:
     torch.set_num_threads(args.threads)
     cfg = build_config(args.arch, args.image_size)
     model = build_model(cfg, seed=args.seed)
-    model.share_prefix = False  # every sentence through every block, as the official code does
+    # the official amount of work: every sentence through every block, every row of both vision passes
+    model.share_prefix = False
+    model.cls_only_unprompted = False
     vocab = args.vocab
     tmp = None
     if not vocab:

@@ -157,7 +157,20 @@ def random_deep_checks(bpe: ClipBpe) -> dict:
         'shared_prefix_vs_plain_text': e32,
         'shared_prefix_vs_plain_text_float64': e64,
         'context_cut_vs_full77_float64': context_cut_float64(model, x, full, cut),
+        'cls_only_unprompted_vs_full_float64': cls_only_vs_full(model, x, cut),
     }
+
+
+def cls_only_vs_full(model, x: np.ndarray, tokens: np.ndarray) -> float:
+    """The unprompted pass with only the CLS row in its last block vs all rows, in float64."""
+    m = copy.deepcopy(model).double()
+    xx = torch.from_numpy(x).double()
+    with torch.no_grad():
+        m.cls_only_unprompted = True
+        a = m(xx, torch.from_numpy(tokens))
+        m.cls_only_unprompted = False
+        b = m(xx, torch.from_numpy(tokens))
+    return max(maxabs(a[k], b[k]) for k in a)
 
 
 def check_intermediates(d: str, o: dict, full_tokens: np.ndarray, labels: np.ndarray) -> dict:
