@@ -1,7 +1,8 @@
 // Writes the inputs and the CPU reference results that the native checks of the CUDA kernels
 // compare with: native/node-tensorrt/test/hsf_gpu_test.cu (on a GPU) and hsf_host_emulation.cpp
 // (the kernel code on CPU threads). Per case folder: tokens, u, t, labels, scores, fused, feature
-// (.npy) and params.txt ("k alpha").
+// (.npy) and params.txt ("k alpha"); the fixture cases also patch_tokens [1,L,N,D] and the official
+// topk_indices [1,K] for the top-K gather kernel.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
@@ -54,8 +55,16 @@ export function syntheticBatch(batch: number): HsfInput {
  */
 export function writeHsfReferenceDumps(outDir: string, batch = 32): string[] {
   const lines: string[] = [];
-  if (hasShared)
-    for (const c of HSF_CASES) lines.push(dump(join(outDir, `fixture_${c}`), loadHsfFixture(c).input));
+  if (hasShared) {
+    for (const c of HSF_CASES) {
+      const fx = loadHsfFixture(c);
+      const dir = join(outDir, `fixture_${c}`);
+      lines.push(dump(dir, fx.input));
+      // for hsf_topk_gather: every patch token and the official top-K order
+      writeNpy(join(dir, 'patch_tokens.npy'), fx.patchTokens, [1, 4, fx.patches, fx.input.embedDim]);
+      writeNpy(join(dir, 'topk_indices.npy'), fx.topkIndices, [1, fx.input.topK]);
+    }
+  }
   lines.push(dump(join(outDir, 'synthetic_b32'), syntheticBatch(batch)));
   return lines;
 }

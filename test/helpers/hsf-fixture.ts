@@ -12,6 +12,10 @@ const CLASS = 'transistor-board';
 
 export interface HsfFixtureCase {
   input: HsfInput;
+  /** [L,N,D] every projected patch token T_l, and the official top-K indices (descending). */
+  patchTokens: Float32Array;
+  patches: number;
+  topkIndices: Int32Array;
   /** [30,K] official labels for random_state 0..29. */
   seedLabels: Int32Array;
   /** [30,D] official HSF vectors f. */
@@ -48,7 +52,13 @@ export function loadHsfFixture(caseName: string): HsfFixtureCase {
   const result = fixture.cases[caseName].results.find(
     (r: { image: string; class_name: string }) => r.image === IMAGE && r.class_name === CLASS,
   );
+  const patches = layers[0].shape[1];
+  const patchTokens = new Float32Array(4 * patches * dim);
+  layers.forEach((a, l) => patchTokens.set(a.data as Float32Array, l * patches * dim));
   return {
+    patchTokens,
+    patches,
+    topkIndices: Int32Array.from(idx, (v) => Number(v)),
     input: {
       batch: 1,
       topK: k,

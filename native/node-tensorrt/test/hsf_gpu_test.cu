@@ -1,8 +1,9 @@
 // Native check of the HSF CUDA kernels against the CPU reference (the TypeScript runner).
 //   npx tsx test/tools/hsf-dump-reference.ts DIR     (writes the inputs and the CPU results)
 //   make -C native/node-tensorrt/src/hsf test && native/node-tensorrt/build/hsf/hsf_gpu_test DIR
-// For every case folder in DIR: labels must be identical, scores / f / u' within 1e-6; then the
-// latency of hsf_run_batch for batch 1, 8 and 32 (the `synthetic_b32` case). Needs a CUDA GPU.
+// For every case folder in DIR: labels must be identical, scores / f / u' within 1e-6; the fixture
+// cases also check hsf_topk_gather against the official top-K order; then the latency of
+// hsf_run_batch for batch 1, 8 and 32 (the `synthetic_b32` case). Needs a CUDA GPU.
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -151,6 +152,35 @@ int runCase(const std::string& name, const Case& c, bool timing) {
   return ok ? 0 : 1;
 }
 
+// hsf_topk_gather against the official top-K order of the fixture and the tokens it selects.
+int gatherCase(const std::string& name, const Npy& patch, const Npy& t, const Npy& topk, const Npy& tokens) {
+  const int L = (int)patch.shape[1], N = (int)patch.shape[2], D = (int)patch.shape[3], K = (int)topk.shape[1];
+  float* dPatch = upload<float>(patch);
+  float* dT = upload<float>(t);
+  float* dOut;
+  int32_t* dIdx;
+  CHECK_CUDA(cudaMalloc(&dOut, (size_t)K * L * D * sizeof(float)));
+  CHECK_CUDA(cudaMalloc(&dIdx, K * sizeof(int32_t)));
+  if (hsf_topk_gather(dPatch, dT, 1, L, N, D, K, dOut, dIdx, nullptr) != 0) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), hsf_last_error());
+    return 1;
+  }
+  std::vector<float> out((size_t)K * L * D);
+  std::vector<int32_t> idx(K);
+  CHECK_CUDA(cudaMemcpy(out.data(), dOut, out.size() * 4, cudaMemcpyDeviceToHost));
+  CHECK_CUDA(cudaMemcpy(idx.data(), dIdx, idx.size() * 4, cudaMemcpyDeviceToHost));
+  size_t mismatches = 0;
+  for (int i = 0; i < K; i++) mismatches += idx[i] != reinterpret_cast<const int32_t*>(topk.bytes.data())[i];
+  const double dt = maxDiff(out, tokens);
+  std::printf("%s %s top-K gather: N %d, K %d, index mismatches %zu, max|d token| %.3g\n",
+              mismatches == 0 && dt == 0 ? "PASS" : "FAIL", name.c_str(), N, K, mismatches, dt);
+  cudaFree(dPatch);
+  cudaFree(dT);
+  cudaFree(dOut);
+  cudaFree(dIdx);
+  return mismatches == 0 && dt == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +203,10 @@ int main(int argc, char** argv) {
     }
     failures += runCase(name, c, std::string(name) == "synthetic_b32");
     ran++;
+    Npy patch, topk;
+    if (readNpy(dir + "/" + name + "/patch_tokens.npy", "<f4", &patch) &&
+        readNpy(dir + "/" + name + "/topk_indices.npy", "<i4", &topk))
+      failures += gatherCase(name, patch, c.t, topk, c.tokens);
   }
   if (ran == 0) {
     std::fprintf(stderr, "no case folders in %s\n", dir.c_str());

@@ -151,6 +151,23 @@ int main(int argc, char** argv) {
                 ok ? "PASS" : "FAIL", name, B, threads, mismatches, ds, du, df);
     failures += ok ? 0 : 1;
     ran++;
+    Npy patch, topk;
+    if (readNpy(d + "/patch_tokens.npy", &patch) && readNpy(d + "/topk_indices.npy", &topk)) {
+      // hsf_topk_gather's kernel: the official top-K order, and exactly the selected tokens
+      const int N = (int)patch.shape[2];
+      std::vector<float> gathered((size_t)K * L * D);
+      std::vector<int32_t> idx(K);
+      launch(1, 1, threads, N * sizeof(float), [&] {
+        hsf::topkGatherKernel(patch.as<float>(), t.as<float>(), L, N, D, K, gathered.data(), idx.data());
+      });
+      size_t idxMismatch = 0;
+      for (int i = 0; i < K; i++) idxMismatch += idx[i] != topk.as<int32_t>()[i];
+      const double dt = maxDiff(gathered.data(), tok.as<float>(), gathered.size());
+      const bool gatherOk = idxMismatch == 0 && dt == 0;
+      std::printf("%s %s top-K gather: N %d, K %d, index mismatches %zu, max|d token| %.3g\n",
+                  gatherOk ? "PASS" : "FAIL", name, N, K, idxMismatch, dt);
+      failures += gatherOk ? 0 : 1;
+    }
   }
   if (ran == 0) return 2;
   return failures ? 1 : 0;
