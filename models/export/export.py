@@ -149,6 +149,8 @@ def prepare_out_dir(out: str) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--version', action='version', version=exporter_version(),
+                   help='print the exporter version (as in manifest provenance.exporter) and exit')
     src = p.add_argument_group('weights (either --clip and --adaclip, or --random-init)')
     src.add_argument('--clip', help='OpenAI CLIP archive (TorchScript .pt) or a state_dict in OpenAI key naming')
     src.add_argument('--adaclip', help='official AdaCLIP checkpoint (keys clip_model.*)')
