@@ -2,6 +2,8 @@
 // clustered synthetic tokens (L2-normalised rows, fixed seeds): ours (batch 1 and 16), the
 // official path (scikit-learn KMeans + torch centre averaging in a /usr/bin/python3 subprocess,
 // same data, same run) and the npm ml-kmeans library doing the same K-Means on the same X.
+// Each result also carries cpuMedian: the median CPU time per image (process CPU time, all threads),
+// which a loaded shared machine distorts much less than the wall time.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { FusionWorkspace, clusterCentres, fuseAndScore } from '../../hsf/fusion.
 import { clusteredTokens } from '../../hsf/synthetic.js';
 import type { HsfInput } from '../../hsf/types.js';
 import { writeNpy } from '../../util/npy.js';
-import { measure, summarize, type Benchmark, type BenchResult } from '../harness.js';
+import { measure, quantile, summarize, type Benchmark, type BenchResult } from '../harness.js';
 
 const ROWS = 100;
 const LAYERS = 4;
@@ -33,6 +35,28 @@ function repoRoot(): string {
     dir = up;
   }
   return dir;
+}
+
+/**
+ * Wraps fn so that every call also records the process CPU time it took (ms, divided by `per`):
+ * on a shared machine the wall time includes waiting for a core, the CPU time does not.
+ */
+function withCpuTime(fn: () => unknown, per = 1): { fn: () => unknown; cpuMedian: () => number } {
+  const cpu: number[] = [];
+  return {
+    fn: () => {
+      const c0 = process.cpuUsage();
+      const r = fn();
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000 / per);
+      return r;
+    },
+    cpuMedian: () =>
+      quantile(
+        [...cpu].sort((a, b) => a - b),
+        0.5,
+      ),
+  };
 }
 
 /** A batch of realistic HSF inputs: 12 true directions per image, noise 1.0, unit rows. */
@@ -64,12 +88,17 @@ function ours(batch: number): Benchmark {
     async run() {
       const input = benchInput(batch);
       const runner = new CpuHsfRunner();
-      const samples = await measure(() => runner.runSync(input, SETTINGS), {
+      const timed = withCpuTime(() => runner.runSync(input, SETTINGS), batch);
+      const samples = await measure(timed.fn, {
         per: batch,
         iterations: batch === 1 ? 50 : 10,
         maxMs: 20_000,
       });
-      return summarize(name, 'ms', samples, { batch, nInit: runner.kmeans.nInit });
+      return summarize(name, 'ms', samples, {
+        batch,
+        nInit: runner.kmeans.nInit,
+        cpuMedian: timed.cpuMedian(),
+      });
     },
   };
 }
@@ -90,9 +119,14 @@ const official: Benchmark = {
       const { stdout } = await promisify(execFile)(PYTHON, args, { timeout: 300_000 });
       const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
         samples_ms: number[];
+        cpu_ms: number[];
         sklearn: string;
       };
-      return summarize('hsf.official.b1', 'ms', out.samples_ms, { sklearn: out.sklearn });
+      const cpuMedian = quantile(
+        [...out.cpu_ms].sort((a, b) => a - b),
+        0.5,
+      );
+      return summarize('hsf.official.b1', 'ms', out.samples_ms, { sklearn: out.sklearn, cpuMedian });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -112,16 +146,14 @@ const mlkmeans: Benchmark = {
     const ws = new FusionWorkspace(K, DIM);
     const labels = new Int32Array(ROWS);
     let seed = 1;
-    const samples = await measure(
-      () => {
-        const res = mlKmeans(rows, K, { initialization: 'kmeans++', seed: seed++ });
-        labels.set(res.clusters);
-        clusterCentres(input.tokens, 0, ROWS, LAYERS, labels, 0, ws);
-        return fuseAndScore(ws, input.globalFeature, 0, input.textFeatures, 0, ALPHA);
-      },
-      { iterations: 20, maxMs: 20_000 },
-    );
-    return summarize('hsf.mlkmeans.b1', 'ms', samples);
+    const timed = withCpuTime(() => {
+      const res = mlKmeans(rows, K, { initialization: 'kmeans++', seed: seed++ });
+      labels.set(res.clusters);
+      clusterCentres(input.tokens, 0, ROWS, LAYERS, labels, 0, ws);
+      return fuseAndScore(ws, input.globalFeature, 0, input.textFeatures, 0, ALPHA);
+    });
+    const samples = await measure(timed.fn, { iterations: 20, maxMs: 20_000 });
+    return summarize('hsf.mlkmeans.b1', 'ms', samples, { cpuMedian: timed.cpuMedian() });
   },
 };
 
