@@ -5,11 +5,19 @@
 // - axis 0 first, then axis 1; each pass accumulates in float64 in scipy's symmetric-kernel order
 //   (centre * w0, then (left + right) * w_j from the outermost tap inwards) and stores float32,
 //   because scipy writes both passes into a float32 output array.
-// No npm package does this bit-exactly, hence the hand-written filter.
+// No npm package does this bit-exactly, hence the hand-written filter (plus a WebAssembly SIMD
+// version of the same passes in gaussian-simd.ts).
+import { hasWasmSimd } from '../preprocess/wasm/asm.js';
+import { SimdGaussianPasses } from './gaussian-simd.js';
 
 export interface GaussianOptions {
   sigma?: number;
   truncate?: number;
+  /**
+   * 'simd' (default where WebAssembly SIMD runs and the map is at least 2 wide): the SIMD passes;
+   * 'reference': the plain TypeScript passes. Both give identical maps.
+   */
+  kernel?: 'simd' | 'reference';
 }
 
 const kernels = new Map<string, Float64Array>();
@@ -96,6 +104,8 @@ function reflect(i: number, n: number): number {
 export class GaussianFilter {
   readonly weights: Float64Array;
   readonly radius: number;
+  readonly kernel: 'simd' | 'reference';
+  private readonly simd: SimdGaussianPasses | undefined;
   private readonly tmp: Float32Array;
   private readonly acc: Float64Array;
   private readonly line: Float64Array;
@@ -114,13 +124,25 @@ export class GaussianFilter {
     this.weights = gaussianKernel1d(opts.sigma ?? 4, opts.truncate ?? 4);
     this.radius = (this.weights.length - 1) / 2;
     const r = this.radius;
-    this.tmp = new Float32Array(height * width);
-    this.acc = new Float64Array(width);
-    this.line = new Float64Array(width + 2 * r);
     this.rowIndex = new Int32Array(height + 2 * r);
     for (let i = 0; i < this.rowIndex.length; i++) this.rowIndex[i] = reflect(i - r, height);
     this.colIndex = new Int32Array(width + 2 * r);
     for (let i = 0; i < this.colIndex.length; i++) this.colIndex[i] = reflect(i - r, width);
+    this.kernel = opts.kernel ?? (hasWasmSimd() && width >= 2 ? 'simd' : 'reference');
+    if (this.kernel === 'simd' && !(hasWasmSimd() && width >= 2)) {
+      throw new Error(
+        `gaussian filter: the SIMD kernel needs WebAssembly SIMD and a width >= 2 (width ${width})`,
+      );
+    }
+    // the TypeScript passes' scratch, empty when the SIMD passes run
+    const scratch = this.kernel === 'simd' ? 0 : 1;
+    this.tmp = new Float32Array(height * width * scratch);
+    this.acc = new Float64Array(width * scratch);
+    this.line = new Float64Array((width + 2 * r) * scratch);
+    this.simd =
+      this.kernel === 'simd'
+        ? new SimdGaussianPasses(height, width, this.weights, this.rowIndex, this.colIndex)
+        : undefined;
   }
 
   /** Smooths input (float32 [H,W], row-major) into out (may be input itself); returns out. */
@@ -131,6 +153,10 @@ export class GaussianFilter {
     }
     if (out.length !== h * w) {
       throw new Error(`gaussian filter: output has ${out.length} values, expected ${h}x${w} = ${h * w}`);
+    }
+    if (this.simd) {
+      this.simd.run(input, out);
+      return out;
     }
     this.axis0(input, this.tmp);
     this.axis1(this.tmp, out);
@@ -183,7 +209,7 @@ export function gaussianFilter(
   width: number,
   opts: GaussianOptions & { out?: Float32Array } = {},
 ): Float32Array {
-  const key = `${height}x${width}/${opts.sigma ?? 4}/${opts.truncate ?? 4}`;
+  const key = `${height}x${width}/${opts.sigma ?? 4}/${opts.truncate ?? 4}/${opts.kernel ?? ''}`;
   let f = filters.get(key);
   if (!f) {
     f = new GaussianFilter(height, width, opts);

@@ -46,6 +46,7 @@ export class Preprocessor {
   private readonly mean: number[];
   private readonly std: number[];
   private readonly resizers = new Map<string, BicubicResizer | SimdPreprocessKernel>();
+  private readonly inputMats = new WeakMap<SimdPreprocessKernel, Mat>();
 
   constructor(opts: PreprocessOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > 8192) {
@@ -86,15 +87,23 @@ export class Preprocessor {
     const whole = rect.width === image.cols && rect.height === image.rows;
     if (!whole) mat = mat.getRegion(new cv.Rect(rect.x, rect.y, rect.width, rect.height));
     if (source.rotate !== 0) mat = mat.rotate(rotateCodes(cv)[source.rotate]);
-    else if (!whole) mat = mat.copy(); // getData refuses a region view
     if (mat.channels === 1) mat = mat.cvtColor(cv.COLOR_GRAY2BGR);
-    const data = mat.getData();
-    this.resizeInto(
-      { data, width: mat.cols, height: mat.rows, stride: mat.cols * 3, offset: 0 },
-      true,
-      out,
-      offset,
-    );
+    const r = this.resizer(mat.cols, mat.rows);
+    if (r instanceof SimdPreprocessKernel) {
+      // OpenCV copies the frame (or the ROI) straight into the kernel's memory: one copy, no getData
+      mat.copyTo(this.inputMat(r, cv));
+      r.compute(true, this.mean, this.std, out, offset);
+    } else {
+      if (mat !== image && mat.channels === 3 && source.rotate === 0) mat = mat.copy(); // getData refuses a region view
+      const data = mat.getData();
+      normalizeToPlanar(
+        r.resize({ data, width: mat.cols, height: mat.rows, stride: mat.cols * 3, offset: 0 }),
+        this.lut,
+        true,
+        out,
+        offset,
+      );
+    }
     return source;
   }
 
@@ -157,6 +166,18 @@ export class Preprocessor {
       this.resizeInto(image, false, out, offset);
     }
     return source;
+  }
+
+  /** A Mat header over the kernel's input bytes (no copy), made once per kernel. */
+  private inputMat(kernel: SimdPreprocessKernel, cv: ReturnType<typeof loadOpenCV>): Mat {
+    let m = this.inputMats.get(kernel);
+    if (!m) {
+      const bytes = kernel.input;
+      const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      m = new cv.Mat(kernel.inHeight, kernel.inWidth, cv.CV_8UC3, view);
+      this.inputMats.set(kernel, m);
+    }
+    return m;
   }
 
   private resizeInto(image: Image3, bgr: boolean, out: Float32Array, offset: number): void {

@@ -59,6 +59,7 @@ export const op = {
   localTee: (i: number): Code => [0x22, ...uleb(i)],
   i32Const: (v: number): Code => [0x41, ...sleb(v)],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32LtU: [0x49],
   i32Eqz: [0x45],
@@ -77,6 +78,10 @@ export const op = {
   },
   /** Stores byte lane `lane` of the vector at address + offset. */
   v128Store8Lane: (offset: number, lane: number): Code => [...simd(0x58), ...memarg(0, offset), lane],
+  /** Stores 64-bit lane `lane` of the vector at address + offset. */
+  v128Store64Lane: (offset: number, lane: number): Code => [...simd(0x5b), ...memarg(0, offset), lane],
+  /** Loads 8 bytes into the low half, zeroing the high half. */
+  v128Load64Zero: (offset = 0): Code => [...simd(0x5d), ...memarg(0, offset)],
   i8x16Swizzle: simd(0x0e),
   i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
@@ -94,6 +99,10 @@ export const op = {
   f32x4ConvertI32x4S: simd(0xfa),
   f32x4Sub: simd(0xe5),
   f32x4Div: simd(0xe7),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4DemoteF64x2Zero: simd(0x5e),
 };
 
 /** A v128 constant of four equal i32 lanes. */
@@ -135,4 +144,25 @@ export function buildModule(functions: WasmFunction[]): Uint8Array {
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),
   ]);
+}
+
+let simdSupport: boolean | undefined;
+
+/** Whether this runtime compiles WebAssembly SIMD (Node >= 16.4 does). */
+export function hasWasmSimd(): boolean {
+  if (simdSupport === undefined) {
+    try {
+      const probe = {
+        name: 'probe',
+        params: [],
+        locals: [],
+        body: [op.v128Const(new Array<number>(16).fill(0)), [0x1a]],
+      };
+      new wasm.Module(buildModule([probe]));
+      simdSupport = true;
+    } catch {
+      simdSupport = false;
+    }
+  }
+  return simdSupport;
 }

@@ -3,6 +3,8 @@
 // and the output tensor, so steady-state frames allocate nothing.
 import { bicubicAxis, type Image3, type ResampleAxis } from '../pil-resample.js';
 import { wasm, type WasmMemory } from './asm.js';
+
+export { hasWasmSimd } from './asm.js';
 import { kernelModule, type KernelGeometry } from './kernels.js';
 
 /** Slack after each region: the kernels read (and the vertical pass writes) up to 15 bytes/floats past. */
@@ -20,21 +22,6 @@ interface Kernels {
     coefs: number,
   ): void;
   vertical(plane: number, starts: number, coefs: number, out: number, mean: number, std: number): void;
-}
-
-let simdSupport: boolean | undefined;
-
-/** Whether this runtime runs WebAssembly SIMD (Node >= 16.4 does). */
-export function hasWasmSimd(): boolean {
-  if (simdSupport === undefined) {
-    try {
-      kernelModule({ srcStride: 3, outSize: 1, quads: 1, vtaps: 1, planeStride: 16, chunks: 1 });
-      simdSupport = true;
-    } catch {
-      simdSupport = false;
-    }
-  }
-  return simdSupport;
 }
 
 /** PIL-bicubic resize of an inWidth x inHeight 3-channel frame to S x S + CLIP normalisation. */
@@ -138,17 +125,16 @@ export class SimdPreprocessKernel {
   }
 
   /**
-   * Resizes `src` (3 interleaved channels, B,G,R when `bgr`, else R,G,B) and writes the normalised
-   * float32 [3,S,S] RGB tensor to out[offset...]. mean/std are per RGB channel.
+   * The input frame's bytes inside this kernel's memory (packed rows, inWidth * 3 bytes each):
+   * fill it (for example with OpenCV's copyTo through a Mat header over it), then call compute().
+   * The view stays valid: the memory never grows.
    */
-  run(
-    src: Image3,
-    bgr: boolean,
-    mean: readonly number[],
-    std: readonly number[],
-    out: Float32Array,
-    offset: number,
-  ): void {
+  get input(): Uint8Array {
+    return this.bytes.subarray(this.at.src, this.at.src + this.inWidth * this.inHeight * 3);
+  }
+
+  /** Copies `src` into the input region. */
+  load(src: Image3): void {
     if (src.width !== this.inWidth || src.height !== this.inHeight) {
       throw new Error(
         `SIMD preprocess: image is ${src.width}x${src.height}, kernel made for ${this.inWidth}x${this.inHeight}`,
@@ -161,16 +147,28 @@ export class SimdPreprocessKernel {
       this.bytes.set(src.data.subarray(first, first + this.rows * rowBytes), dst);
     } else {
       for (let y = 0; y < this.rows; y++) {
-        this.bytes.set(
-          src.data.subarray(first + y * src.stride, first + y * src.stride + rowBytes),
-          dst + y * rowBytes,
-        );
+        const from = first + y * src.stride;
+        this.bytes.set(src.data.subarray(from, from + rowBytes), dst + y * rowBytes);
       }
     }
+  }
+
+  /**
+   * Resizes the loaded input (3 interleaved channels, B,G,R when `bgr`, else R,G,B) and writes the
+   * normalised float32 [3,S,S] RGB tensor to out[offset...]. mean/std are per RGB channel.
+   */
+  compute(
+    bgr: boolean,
+    mean: readonly number[],
+    std: readonly number[],
+    out: Float32Array,
+    offset: number,
+  ): void {
+    const src = this.at.src + this.firstRow * this.inWidth * 3;
     const planes = [0, 1, 2].map((c) => this.at.planes + c * this.planeBytes);
     // source lane k goes to RGB plane k, or 2 - k for BGR
     const [d0, d1, d2] = bgr ? [planes[2], planes[1], planes[0]] : planes;
-    this.kernels.horizontal(dst, this.rows, d0, d1, d2, this.at.hStarts, this.at.hCoefs);
+    this.kernels.horizontal(src, this.rows, d0, d1, d2, this.at.hStarts, this.at.hCoefs);
     const plane = this.size * this.size * 4;
     for (let c = 0; c < 3; c++) {
       this.kernels.vertical(
@@ -183,5 +181,17 @@ export class SimdPreprocessKernel {
       );
     }
     out.set(this.floats.subarray(this.at.out / 4, this.at.out / 4 + 3 * this.size * this.size), offset);
+  }
+
+  run(
+    src: Image3,
+    bgr: boolean,
+    mean: readonly number[],
+    std: readonly number[],
+    out: Float32Array,
+    offset: number,
+  ): void {
+    this.load(src);
+    this.compute(bgr, mean, std, out, offset);
   }
 }
