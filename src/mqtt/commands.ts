@@ -1,0 +1,261 @@
+// Request/response commands: `<base>/request/<command>` answered on `<base>/response/<command>`
+// (or on the MQTT 5 response topic, with its correlation data) echoing the transaction id. Every
+// request is size-limited, parsed, validated with zod and checked against the allow-list before a
+// handler runs; anything else gets {ok:false, error, transactionId} and changes nothing. Requests run
+// one at a time from a bounded queue, so a flood costs a bounded amount of memory and never crashes.
+import { z } from 'zod';
+import type { Logger } from '../util/log.js';
+import { COMMAND_NAMES, type CommandName, type Topics } from './topics.js';
+
+export interface ThresholdsPatch {
+  image?: number;
+  pixel?: number;
+  clear?: number;
+  minRegionAreaPct?: number;
+}
+
+/** What the coordinator wires to the pipeline and the decision stage. A missing handler = unavailable. */
+export interface CommandHandlers {
+  setClass?(cameraId: string, className: string): unknown;
+  setThresholds?(cameraId: string, thresholds: ThresholdsPatch): unknown;
+  trigger?(cameraId: string, partId: string | undefined): unknown;
+  status?(): unknown;
+  rebirth?(): unknown;
+}
+
+const transactionId = z.union([z.string().max(128), z.number().finite()]).optional();
+const camera = z.string().min(1).max(64);
+const score = z.number().min(0).max(1);
+
+export const commandSchemas = {
+  'set-class': z.strictObject({ transactionId, camera, className: z.string().trim().min(1).max(128) }),
+  'set-thresholds': z.strictObject({
+    transactionId,
+    camera,
+    thresholds: z
+      .strictObject({
+        image: score.optional(),
+        pixel: score.optional(),
+        clear: score.optional(),
+        minRegionAreaPct: z.number().min(0).max(100).optional(),
+      })
+      .refine((t) => Object.keys(t).length > 0, 'at least one of image, pixel, clear, minRegionAreaPct'),
+  }),
+  trigger: z.strictObject({ transactionId, camera, partId: z.string().min(1).max(128).optional() }),
+  status: z.strictObject({ transactionId }),
+  rebirth: z.strictObject({ transactionId }),
+} satisfies Record<CommandName, z.ZodType>;
+
+export interface CommandResponse {
+  ok: boolean;
+  command: string;
+  transactionId?: string | number;
+  result?: unknown;
+  error?: string;
+  /** Set when the command ran but its MQTT 5 response topic was refused. */
+  warning?: string;
+}
+
+export interface IncomingRequest {
+  topic: string;
+  payload: Buffer;
+  /** MQTT 5 request properties, when present. */
+  responseTopic?: string;
+  correlationData?: Buffer;
+}
+
+export type Responder = (topic: string, response: CommandResponse, correlationData?: Buffer) => Promise<void>;
+
+export interface CommandRouterOptions {
+  allow: readonly string[];
+  maxPayloadBytes: number;
+  /** Known camera ids; a request naming another camera is refused. Absent: not checked here. */
+  cameraIds?: readonly string[];
+  /** Requests waiting at most; more are dropped (counted, logged at most once per 10 s). */
+  maxQueue?: number;
+}
+
+export class CommandRouter {
+  private handlers: CommandHandlers = {};
+  private readonly queue: IncomingRequest[] = [];
+  private running = false;
+  private lastDropLogMs = 0;
+  readonly counters = { ok: 0, errors: 0, dropped: 0 };
+
+  constructor(
+    private readonly topics: Topics,
+    private readonly opts: CommandRouterOptions,
+    private readonly respond: Responder,
+    private readonly logger: Logger,
+  ) {}
+
+  setHandlers(handlers: CommandHandlers): void {
+    this.handlers = { ...this.handlers, ...handlers };
+  }
+
+  /** Queues a request; never throws. */
+  enqueue(req: IncomingRequest): void {
+    if (this.queue.length >= (this.opts.maxQueue ?? 64)) {
+      this.counters.dropped++;
+      const now = Date.now();
+      if (now - this.lastDropLogMs > 10_000) {
+        this.lastDropLogMs = now;
+        this.logger.warn({ dropped: this.counters.dropped }, 'command queue full: requests dropped (flood?)');
+      }
+      return;
+    }
+    this.queue.push(req);
+    if (!this.running) void this.drain();
+  }
+
+  /** Resolves when the queue is empty (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      for (let req = this.queue.shift(); req; req = this.queue.shift()) {
+        try {
+          await this.handleOne(req);
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'command handling failed');
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Parses, validates, authorises and runs one request, then publishes its response. */
+  async handleOne(req: IncomingRequest): Promise<CommandResponse> {
+    const rawCommand = this.topics.commandOf(req.topic) ?? 'invalid';
+    const command = /^[a-z0-9-]{1,64}$/.test(rawCommand) ? rawCommand : 'invalid';
+    let transactionId: string | number | undefined;
+    let response: CommandResponse;
+    try {
+      const parsed = this.parse(command, req.payload);
+      transactionId = parsed.transactionId;
+      const result = await this.run(command as CommandName, parsed.body);
+      response = {
+        ok: true,
+        command,
+        ...(transactionId !== undefined && { transactionId }),
+        result: result ?? null,
+      };
+      this.counters.ok++;
+      this.logger.info({ command, transactionId }, 'command done');
+    } catch (err) {
+      transactionId ??= err instanceof CommandError ? err.transactionId : undefined;
+      response = {
+        ok: false,
+        command,
+        ...(transactionId !== undefined && { transactionId }),
+        error: (err as Error).message,
+      };
+      this.counters.errors++;
+      this.logger.warn({ command, transactionId, error: response.error }, 'command refused');
+    }
+    let topic = this.topics.response(command);
+    if (req.responseTopic !== undefined) {
+      if (this.topics.isAllowedResponseTopic(req.responseTopic)) topic = req.responseTopic;
+      else if (response.ok) {
+        // The command ran; say on the default topic that the requested one was refused.
+        response = {
+          ...response,
+          warning: `response topic "${req.responseTopic.slice(0, 80)}" refused; answered here`,
+        };
+      }
+    }
+    await this.respond(topic, response, req.correlationData).catch((err: Error) =>
+      this.logger.warn({ command, err: err.message }, 'command response not published'),
+    );
+    return response;
+  }
+
+  private parse(
+    command: string,
+    payload: Buffer,
+  ): { transactionId?: string | number; body: Record<string, unknown> } {
+    if (payload.length > this.opts.maxPayloadBytes) {
+      throw new CommandError(
+        `payload of ${payload.length} bytes exceeds mqtt.commands.maxPayloadBytes (${this.opts.maxPayloadBytes})`,
+      );
+    }
+    let json: unknown;
+    if (payload.length === 0) json = {};
+    else {
+      try {
+        json = JSON.parse(payload.toString('utf8'));
+      } catch (err) {
+        throw new CommandError(`payload is not JSON: ${(err as Error).message}`);
+      }
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new CommandError('payload must be a JSON object');
+    }
+    const body = json as Record<string, unknown>;
+    const tid = body.transactionId;
+    const echoable =
+      (typeof tid === 'string' && tid.length <= 128) || (typeof tid === 'number' && Number.isFinite(tid))
+        ? tid
+        : undefined;
+    if (!(COMMAND_NAMES as readonly string[]).includes(command)) {
+      throw new CommandError(`unknown command "${command}" (known: ${COMMAND_NAMES.join(', ')})`, echoable);
+    }
+    if (!this.opts.allow.includes(command)) {
+      throw new CommandError(`command "${command}" is not allowed here (mqtt.commands.allow)`, echoable);
+    }
+    const result = commandSchemas[command as CommandName].safeParse(body);
+    if (!result.success) {
+      const problems = result.error.issues.map(
+        (i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`,
+      );
+      throw new CommandError(`invalid ${command} request: ${problems.join('; ')}`, echoable);
+    }
+    const data = result.data as Record<string, unknown>;
+    if (
+      typeof data.camera === 'string' &&
+      this.opts.cameraIds &&
+      !this.opts.cameraIds.includes(data.camera)
+    ) {
+      throw new CommandError(
+        `unknown camera "${data.camera}" (known: ${this.opts.cameraIds.join(', ')})`,
+        echoable,
+      );
+    }
+    return { transactionId: echoable, body: data };
+  }
+
+  private async run(command: CommandName, body: Record<string, unknown>): Promise<unknown> {
+    const h = this.handlers;
+    const missing = () => new Error(`command "${command}" is not available in this service`);
+    switch (command) {
+      case 'set-class':
+        if (!h.setClass) throw missing();
+        return h.setClass(body.camera as string, body.className as string);
+      case 'set-thresholds':
+        if (!h.setThresholds) throw missing();
+        return h.setThresholds(body.camera as string, body.thresholds as ThresholdsPatch);
+      case 'trigger':
+        if (!h.trigger) throw missing();
+        return h.trigger(body.camera as string, body.partId as string | undefined);
+      case 'status':
+        if (!h.status) throw missing();
+        return h.status();
+      case 'rebirth':
+        if (!h.rebirth) throw missing();
+        return h.rebirth();
+    }
+  }
+}
+
+class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly transactionId?: string | number,
+  ) {
+    super(message);
+  }
+}

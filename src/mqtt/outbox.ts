@@ -1,0 +1,306 @@
+// The durable outbox: THE place where an anomaly event becomes durable. persistEvent() resolves only
+// after the row is committed to SQLite (WAL, synchronous=FULL, i.e. fsync of the WAL on every
+// commit); from then on the event survives a broker outage, a process crash and a power cut, and
+// leaves the store only when the broker acknowledged it (markDelivered, after PUBACK) or when the
+// bounded store overflows, which is counted, logged and published, never silent.
+//
+// Concurrent persistEvent() calls are group-committed: every call made in the same event-loop turn
+// goes into one transaction (one fsync), so throughput grows with load while a lone event waits
+// for a single commit. Deletes after PUBACK are batched the same way. A crash between PUBACK and
+// the delete commit republishes the event after restart: a duplicate, which QoS 1 allows and the
+// event id lets subscribers drop.
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '../util/log.js';
+
+export type OverflowPolicy = 'drop-oldest' | 'reject-new';
+export type SyncMode = 'FULL' | 'NORMAL';
+
+export interface OutboxOptions {
+  /** SQLite file; ':memory:' only for tests that do not need durability. */
+  path: string;
+  maxEvents: number;
+  overflow: OverflowPolicy;
+  /** FULL (default) survives power loss; NORMAL survives a process crash only (see docs/mqtt.md). */
+  synchronous?: SyncMode;
+}
+
+export interface OutboxRecord {
+  cameraId: string;
+  eventId: string;
+  /** The serialised event (JSON). */
+  payload: Buffer;
+}
+
+export interface StoredEvent extends OutboxRecord {
+  /** Position in the store: publication order (per camera, and overall). */
+  seq: number;
+  acceptedAtMs: number;
+}
+
+export interface OutboxCounters {
+  /** Events made durable, since the store was created. */
+  accepted: number;
+  /** Events removed after the broker's PUBACK. */
+  delivered: number;
+  /** Losses under drop-oldest: durable events pushed out by newer ones. */
+  dropped: number;
+  /** Losses under reject-new: events refused because the store was full. */
+  rejected: number;
+  /** Events the broker refused with an error PUBACK (e.g. MQTT 5 "not authorized"). */
+  brokerRejected: number;
+  /** Events on disk now, waiting for a PUBACK. */
+  pending: number;
+}
+
+const COUNTER_KEYS = ['accepted', 'delivered', 'dropped', 'rejected', 'brokerRejected'] as const;
+type PersistedCounter = (typeof COUNTER_KEYS)[number];
+
+export class OutboxFullError extends Error {
+  constructor(maxEvents: number) {
+    super(
+      `outbox full (${maxEvents} events waiting for the broker; mqtt.outbox.overflow = reject-new): event rejected`,
+    );
+    this.name = 'OutboxFullError';
+  }
+}
+
+interface PendingPersist {
+  record: OutboxRecord;
+  acceptedAtMs: number;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
+export class DurableOutbox extends EventEmitter<{
+  /** New rows are on disk. */
+  persisted: [];
+  /** Rows were lost to the overflow policy. */
+  loss: [{ kind: 'dropped' | 'rejected'; count: number }];
+}> {
+  private db?: Database.Database;
+  private stmts?: ReturnType<DurableOutbox['prepare']>;
+  private readonly counters: Record<PersistedCounter, number> = {
+    accepted: 0,
+    delivered: 0,
+    dropped: 0,
+    rejected: 0,
+    brokerRejected: 0,
+  };
+  private pendingCount = 0;
+  private toPersist: PendingPersist[] = [];
+  private toDelete: number[] = [];
+  private brokerRejectedDelta = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly opts: OutboxOptions,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  open(): void {
+    if (this.db) return;
+    let db: Database.Database;
+    try {
+      if (this.opts.path !== ':memory:') mkdirSync(dirname(this.opts.path), { recursive: true });
+      db = new Database(this.opts.path);
+    } catch (err) {
+      throw new Error(`mqtt.outbox.path: cannot open "${this.opts.path}": ${(err as Error).message}`);
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.opts.synchronous ?? 'FULL'}`);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        camera_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        accepted_at_ms INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    this.db = db;
+    this.stmts = this.prepare(db);
+    for (const row of db.prepare('SELECT name, value FROM counters').all() as {
+      name: string;
+      value: number;
+    }[]) {
+      if ((COUNTER_KEYS as readonly string[]).includes(row.name))
+        this.counters[row.name as PersistedCounter] = row.value;
+    }
+    this.pendingCount = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    if (this.pendingCount > 0) {
+      this.logger.info(
+        { pending: this.pendingCount, path: this.opts.path },
+        'outbox: events from before the restart will be replayed',
+      );
+    }
+  }
+
+  /**
+   * Makes an event durable. Resolves with its sequence number once it is committed to disk: only
+   * then may the caller count the event as accepted. Rejects with OutboxFullError under reject-new.
+   */
+  persistEvent(record: OutboxRecord): Promise<number> {
+    if (!this.db) return Promise.reject(new Error('outbox is not open'));
+    return new Promise((resolve, reject) => {
+      this.toPersist.push({ record, acceptedAtMs: Date.now(), resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** Rows after `afterSeq`, in publication order. */
+  readAfter(afterSeq: number, limit: number): StoredEvent[] {
+    if (!this.stmts || limit <= 0) return [];
+    const rows = this.stmts.readAfter.all(afterSeq, limit) as {
+      seq: number;
+      camera_id: string;
+      event_id: string;
+      payload: Buffer;
+      accepted_at_ms: number;
+    }[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      cameraId: r.camera_id,
+      eventId: r.event_id,
+      payload: r.payload,
+      acceptedAtMs: r.accepted_at_ms,
+    }));
+  }
+
+  /** The broker acknowledged this row (PUBACK): remove it (batched with other deletes). */
+  markDelivered(seq: number): void {
+    this.toDelete.push(seq);
+    this.scheduleFlush();
+  }
+
+  /** The broker refused this row with an error PUBACK: remove it and count it as a loss. */
+  markBrokerRejected(seq: number): void {
+    this.brokerRejectedDelta++;
+    this.markDelivered(seq);
+  }
+
+  getCounters(): OutboxCounters {
+    return { ...this.counters, pending: this.pendingCount + this.toPersist.length - this.toDelete.length };
+  }
+
+  /** Commits whatever is queued now (also called by close()). */
+  flush(): void {
+    this.flushScheduled = false;
+    const db = this.db;
+    const stmts = this.stmts;
+    if (!db || !stmts) return;
+    const persist = this.toPersist;
+    const deletes = this.toDelete;
+    if (persist.length === 0 && deletes.length === 0) return;
+    this.toPersist = [];
+    this.toDelete = [];
+    const brokerRejected = this.brokerRejectedDelta;
+    this.brokerRejectedDelta = 0;
+    const { maxEvents, overflow } = this.opts;
+    const seqs: (number | Error)[] = [];
+    let dropped = 0;
+    let rejected = 0;
+    let deleted = 0;
+    try {
+      db.transaction(() => {
+        for (const seq of deletes) deleted += stmts.delete.run(seq).changes;
+        let count = this.pendingCount - deleted;
+        for (const p of persist) {
+          if (count >= maxEvents && overflow === 'reject-new') {
+            rejected++;
+            seqs.push(new OutboxFullError(maxEvents));
+            continue;
+          }
+          const info = stmts.insert.run(
+            p.record.cameraId,
+            p.record.eventId,
+            p.record.payload,
+            p.acceptedAtMs,
+          );
+          seqs.push(Number(info.lastInsertRowid));
+          count++;
+        }
+        if (count > maxEvents) {
+          // drop-oldest: the newest events are the most relevant to an operator
+          dropped = stmts.dropOldest.run(count - maxEvents).changes;
+          count -= dropped;
+        }
+        const accepted = persist.length - rejected;
+        this.bump(stmts, 'accepted', accepted);
+        this.bump(stmts, 'delivered', Math.max(0, deleted - brokerRejected));
+        this.bump(stmts, 'brokerRejected', brokerRejected);
+        this.bump(stmts, 'dropped', dropped);
+        this.bump(stmts, 'rejected', rejected);
+        this.pendingCount = count;
+      })();
+    } catch (err) {
+      // Nothing of this batch is on disk: every caller learns it, the deletes are retried later.
+      const e = new Error(`outbox: cannot write to ${this.opts.path}: ${(err as Error).message}`);
+      this.logger.error({ err: e.message }, 'outbox write failed');
+      for (const p of persist) p.reject(e);
+      this.toDelete.push(...deletes);
+      this.brokerRejectedDelta += brokerRejected;
+      return;
+    }
+    persist.forEach((p, i) => {
+      const r = seqs[i];
+      if (r instanceof Error) p.reject(r);
+      else p.resolve(r);
+    });
+    if (dropped > 0) {
+      this.logger.error(
+        { dropped, totalDropped: this.counters.dropped, maxEvents },
+        'outbox full: oldest undelivered events dropped',
+      );
+      this.emit('loss', { kind: 'dropped', count: dropped });
+    }
+    if (rejected > 0) {
+      this.logger.error(
+        { rejected, totalRejected: this.counters.rejected, maxEvents },
+        'outbox full: new events rejected',
+      );
+      this.emit('loss', { kind: 'rejected', count: rejected });
+    }
+    if (persist.length > rejected) this.emit('persisted');
+  }
+
+  close(): void {
+    this.flush();
+    this.db?.close();
+    this.db = undefined;
+    this.stmts = undefined;
+  }
+
+  private bump(stmts: NonNullable<DurableOutbox['stmts']>, name: PersistedCounter, delta: number): void {
+    if (delta === 0) return;
+    this.counters[name] += delta;
+    stmts.setCounter.run(name, this.counters[name]);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      insert: db.prepare(
+        'INSERT INTO outbox (camera_id, event_id, payload, accepted_at_ms) VALUES (?, ?, ?, ?)',
+      ),
+      delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)'),
+      readAfter: db.prepare(
+        'SELECT seq, camera_id, event_id, payload, accepted_at_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      setCounter: db.prepare(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+}

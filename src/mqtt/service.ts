@@ -1,0 +1,342 @@
+// The MQTT transport as one façade for the coordinator: embedded broker (when no mqtt.url), the
+// connection with availability will, the durable event outbox and its publisher, camera state,
+// snapshots, periodic stats and request/response commands. The constructor only wires
+// dependencies; start() and stop() own the life cycle.
+import { EventEmitter } from 'node:events';
+import type { MqttConfig } from '../config/schema.js';
+import type { Logger } from '../util/log.js';
+import { resolveMqttSettings } from './client-options.js';
+import { CommandRouter, type CommandHandlers, type CommandResponse } from './commands.js';
+import { MqttConnection, type ConnectionState } from './connection.js';
+import { EmbeddedBroker } from './embedded-broker.js';
+import { DurableOutbox, type OutboxCounters, type SyncMode } from './outbox.js';
+import { OutboxPublisher, type DeliveredInfo } from './outbox-publisher.js';
+import { STATE_EXPIRY_S, Topics } from './topics.js';
+
+/** Until src/events defines AnomalyEvent: any JSON document with a sortable unique id and a camera. */
+export interface PublishableEvent {
+  id: string;
+  cameraId: string;
+  [key: string]: unknown;
+}
+
+export type CameraStatus = 'online' | 'stalled' | 'reconnecting' | 'offline';
+
+/** Retained on `<base>/<camera>/state`. */
+export interface CameraStatePayload {
+  status: CameraStatus;
+  className?: string;
+  thresholds?: { image?: number; pixel?: number; clear?: number; minRegionAreaPct?: number };
+  lastScore?: number;
+  lastEventId?: string;
+  [key: string]: unknown;
+}
+
+export interface MqttServiceOptions {
+  /** Camera ids from the config: commands naming another camera are refused. */
+  cameraIds?: readonly string[];
+  /** Used when mqtt.clientId is not set (default adaclip-edge-<hostname>). */
+  clientId?: string;
+  /** Extra fields for `<base>/stats` (fps, latencies...), called at every stats tick. */
+  statsProvider?: () => Record<string, unknown>;
+  /** Outbox fsync policy; FULL unless a benchmark compares. */
+  outboxSynchronous?: SyncMode;
+}
+
+export interface MqttServiceStats {
+  connection: {
+    state: ConnectionState;
+    connects: number;
+    disconnects: number;
+    lastError?: string;
+    protocolVersion: 4 | 5;
+  };
+  outbox: OutboxCounters & { inflight: number; maxEvents: number; overflow: string };
+  commands: { ok: number; errors: number; dropped: number };
+}
+
+export class MqttService extends EventEmitter<{ state: [ConnectionState]; delivered: [DeliveredInfo] }> {
+  readonly topics: Topics;
+  private broker?: EmbeddedBroker;
+  private connection?: MqttConnection;
+  private outbox?: DurableOutbox;
+  private publisher?: OutboxPublisher;
+  private router?: CommandRouter;
+  private pendingHandlers: CommandHandlers = {};
+  private readonly cameraStates = new Map<string, CameraStatePayload>();
+  private statsTimer?: NodeJS.Timeout;
+  private outboxStatusTimer?: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly cfg: MqttConfig,
+    private readonly logger: Logger,
+    private readonly opts: MqttServiceOptions = {},
+  ) {
+    super();
+    this.topics = new Topics(cfg.baseTopic);
+  }
+
+  get connectionState(): ConnectionState {
+    return this.connection?.state ?? 'idle';
+  }
+
+  /** The broker URL in use (the embedded one when mqtt.url is absent); valid after start(). */
+  get brokerUrl(): string | undefined {
+    return this.cfg.url ?? this.broker?.url;
+  }
+
+  /**
+   * Opens the outbox (replaying what a previous run left), starts the embedded broker if needed and
+   * begins connecting. Does not wait for the broker: events are durable in the outbox meanwhile.
+   */
+  async start(): Promise<void> {
+    if (this.connection) return;
+    const cfg = this.cfg;
+    let url = cfg.url;
+    let protocolVersion = cfg.protocolVersion;
+    if (!url) {
+      this.broker = new EmbeddedBroker(cfg.embedded, this.logger);
+      url = await this.broker.start();
+      if (protocolVersion === 5) {
+        protocolVersion = 4; // aedes speaks MQTT 3.1.1 only
+        this.logger.info('embedded broker: using MQTT 3.1.1');
+      }
+    }
+    const settings = resolveMqttSettings(cfg, {
+      url,
+      protocolVersion,
+      clientId: cfg.clientId ?? this.opts.clientId,
+    });
+
+    const outbox = new DurableOutbox(
+      {
+        path: cfg.outbox.path,
+        maxEvents: cfg.outbox.maxEvents,
+        overflow: cfg.outbox.overflow,
+        synchronous: this.opts.outboxSynchronous,
+      },
+      this.logger,
+    );
+    outbox.open();
+    outbox.on('loss', () => this.scheduleOutboxStatus());
+    this.outbox = outbox;
+
+    const availability = this.topics.availability;
+    const connection = new MqttConnection(
+      {
+        settings,
+        will: { topic: availability, payload: 'offline', qos: 1, retain: true },
+        birth: { topic: availability, payload: 'online', qos: 1, retain: true },
+        farewell: { topic: availability, payload: 'offline', qos: 1, retain: true },
+      },
+      this.logger,
+    );
+    this.connection = connection;
+    connection.on('state', (s) => this.emit('state', s));
+    connection.on('connect', () => this.onConnected());
+
+    this.publisher = new OutboxPublisher(
+      outbox,
+      connection,
+      this.topics,
+      { inflight: cfg.outbox.inflight },
+      this.logger,
+    );
+    this.publisher.on('delivered', (d) => this.emit('delivered', d));
+
+    if (cfg.commands.enabled) {
+      this.router = new CommandRouter(
+        this.topics,
+        {
+          allow: cfg.commands.allow,
+          maxPayloadBytes: cfg.commands.maxPayloadBytes,
+          cameraIds: this.opts.cameraIds,
+        },
+        (topic, response, correlationData) => this.publishResponse(topic, response, correlationData),
+        this.logger,
+      );
+      this.router.setHandlers(this.pendingHandlers);
+      connection.on('message', (topic, payload, packet) => {
+        if (this.topics.commandOf(topic) === undefined) return;
+        this.router?.enqueue({
+          topic,
+          payload,
+          responseTopic: packet.properties?.responseTopic,
+          correlationData: packet.properties?.correlationData,
+        });
+      });
+    }
+
+    connection.start();
+    this.publisher.start();
+    if (this.router) {
+      // Queued by mqtt.js until connected, and resubscribed after every reconnect.
+      connection
+        .subscribe(this.topics.requestFilter, 1)
+        .catch((err: Error) =>
+          this.logger.error({ err: err.message }, 'cannot subscribe to command requests'),
+        );
+    }
+    this.statsTimer = setInterval(() => this.publishStats(), cfg.statsIntervalS * 1000);
+    this.statsTimer.unref();
+  }
+
+  /** Stops publishing, waits briefly for unacknowledged events, says "offline", disconnects. */
+  async stop(): Promise<void> {
+    clearInterval(this.statsTimer);
+    clearTimeout(this.outboxStatusTimer);
+    this.statsTimer = undefined;
+    await this.publisher?.stop(2000);
+    await this.router?.idle();
+    await this.connection?.stop();
+    this.outbox?.close();
+    await this.broker?.stop();
+    this.connection = undefined;
+    this.publisher = undefined;
+    this.outbox = undefined;
+    this.router = undefined;
+    this.broker = undefined;
+  }
+
+  /**
+   * Makes an event durable and queues it for `<base>/<camera>/event` (QoS 1). Resolves once the event
+   * is on disk; it is then published as soon as the broker is reachable, also after a restart.
+   * Rejects (and stores nothing) for an event without a usable id or camera, or a full outbox under
+   * reject-new.
+   */
+  async publishEvent(event: PublishableEvent): Promise<void> {
+    const outbox = this.outbox;
+    if (!outbox) throw new Error('MQTT service is not started');
+    if (typeof event?.id !== 'string' || event.id.length === 0 || event.id.length > 128) {
+      throw new Error('event.id: expected a non-empty string of at most 128 characters');
+    }
+    if (typeof event.cameraId !== 'string') throw new Error('event.cameraId: expected a string');
+    this.topics.event(event.cameraId); // throws for a camera id that cannot be a topic level
+    const payload = Buffer.from(JSON.stringify(event));
+    await outbox.persistEvent({ cameraId: event.cameraId, eventId: event.id, payload });
+  }
+
+  /** Retained camera state; remembered and republished after every reconnect. */
+  async publishState(cameraId: string, state: CameraStatePayload): Promise<void> {
+    const topic = this.topics.state(cameraId);
+    this.cameraStates.set(cameraId, state);
+    if (!this.connection?.connected) return;
+    await this.sendState(topic, state);
+  }
+
+  /**
+   * JPEG bytes on `<base>/<camera>/snapshot` (not retained, not stored: snapshots live on disk within
+   * their retention). Returns false when not connected (the event itself is in the outbox).
+   */
+  async publishSnapshot(cameraId: string, eventId: string, jpeg: Buffer): Promise<boolean> {
+    const topic = this.topics.snapshot(cameraId);
+    if (!this.connection?.connected) return false;
+    await this.connection.publish(topic, jpeg, {
+      qos: 0,
+      properties: { contentType: 'image/jpeg', userProperties: { eventId } },
+    });
+    return true;
+  }
+
+  /** Registers command handlers (may be called before or after start()). */
+  onCommand(handlers: CommandHandlers): void {
+    this.pendingHandlers = { ...this.pendingHandlers, ...handlers };
+    this.router?.setHandlers(handlers);
+  }
+
+  getStats(): MqttServiceStats {
+    const c = this.connection;
+    return {
+      connection: {
+        state: this.connectionState,
+        connects: c?.counters.connects ?? 0,
+        disconnects: c?.counters.disconnects ?? 0,
+        ...(c?.lastError !== undefined && { lastError: c.lastError }),
+        protocolVersion: c?.protocolVersion ?? this.cfg.protocolVersion,
+      },
+      outbox: {
+        ...(this.outbox?.getCounters() ?? {
+          accepted: 0,
+          delivered: 0,
+          dropped: 0,
+          rejected: 0,
+          brokerRejected: 0,
+          pending: 0,
+        }),
+        inflight: this.publisher?.inflightCount ?? 0,
+        maxEvents: this.cfg.outbox.maxEvents,
+        overflow: this.cfg.outbox.overflow,
+      },
+      commands: { ...(this.router?.counters ?? { ok: 0, errors: 0, dropped: 0 }) },
+    };
+  }
+
+  private onConnected(): void {
+    for (const [cameraId, state] of this.cameraStates) {
+      this.sendState(this.topics.state(cameraId), state).catch(() => undefined);
+    }
+    this.publishOutboxStatus();
+  }
+
+  private sendState(topic: string, state: CameraStatePayload): Promise<void> {
+    return this.connection!.publish(topic, JSON.stringify({ ...state, ts: new Date().toISOString() }), {
+      qos: this.cfg.qos,
+      retain: true,
+      properties: { contentType: 'application/json', messageExpiryInterval: STATE_EXPIRY_S },
+    });
+  }
+
+  private publishResponse(topic: string, response: CommandResponse, correlationData?: Buffer): Promise<void> {
+    if (!this.connection?.connected) return Promise.resolve();
+    return this.connection.publish(topic, JSON.stringify(response), {
+      qos: this.cfg.qos,
+      properties: { contentType: 'application/json', ...(correlationData && { correlationData }) },
+    });
+  }
+
+  private publishStats(): void {
+    if (!this.connection?.connected) return;
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = this.opts.statsProvider?.() ?? {};
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'stats provider failed');
+    }
+    const payload = {
+      ts: new Date().toISOString(),
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      ...this.getStats(),
+      ...extra,
+    };
+    this.connection
+      .publish(this.topics.stats, JSON.stringify(payload), {
+        qos: 0,
+        properties: { contentType: 'application/json', messageExpiryInterval: this.cfg.statsIntervalS * 2 },
+      })
+      .catch(() => undefined);
+    this.publishOutboxStatus();
+  }
+
+  /** Losses are published at most once a second, retained, so a late subscriber still sees them. */
+  private scheduleOutboxStatus(): void {
+    if (this.outboxStatusTimer) return;
+    this.outboxStatusTimer = setTimeout(() => {
+      this.outboxStatusTimer = undefined;
+      this.publishOutboxStatus();
+    }, 1000);
+    this.outboxStatusTimer.unref();
+  }
+
+  private publishOutboxStatus(): void {
+    if (!this.connection?.connected) return;
+    const payload = { ts: new Date().toISOString(), ...this.getStats().outbox };
+    this.connection
+      .publish(this.topics.outbox, JSON.stringify(payload), {
+        qos: 1,
+        retain: true,
+        properties: { contentType: 'application/json' },
+      })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,160 @@
+// The command router on its own: parsing, validation, authorisation and responses. The responder is
+// a capture function standing in for the broker (the integration test covers a real Mosquitto).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { CommandRouter, type CommandHandlers, type CommandResponse } from '../../src/mqtt/commands.js';
+import { Topics } from '../../src/mqtt/topics.js';
+
+const logger = pino({ level: 'silent' });
+const topics = new Topics('t');
+
+function setup(
+  allow = ['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth'],
+  maxPayloadBytes = 256,
+) {
+  const sent: { topic: string; response: CommandResponse; correlationData?: Buffer }[] = [];
+  const calls: unknown[][] = [];
+  const router = new CommandRouter(
+    topics,
+    { allow, maxPayloadBytes, cameraIds: ['cam-1'] },
+    async (topic, response, correlationData) => {
+      sent.push({ topic, response, correlationData });
+    },
+    logger,
+  );
+  const handlers: CommandHandlers = {
+    setClass: (cam, name) => {
+      calls.push(['setClass', cam, name]);
+      return { className: name };
+    },
+    setThresholds: (cam, th) => {
+      calls.push(['setThresholds', cam, th]);
+    },
+    trigger: (cam, part) => {
+      calls.push(['trigger', cam, part]);
+    },
+    status: () => ({ cameras: 1 }),
+  };
+  router.setHandlers(handlers);
+  const send = (
+    command: string,
+    payload: unknown,
+    extra: { responseTopic?: string; correlationData?: Buffer } = {},
+  ) =>
+    router.handleOne({
+      topic: topics.request(command),
+      payload: Buffer.isBuffer(payload)
+        ? payload
+        : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+      ...extra,
+    });
+  return { router, sent, calls, send };
+}
+
+test('a valid set-class runs its handler and answers ok with the transaction id', async () => {
+  const { sent, calls, send } = setup();
+  const r = await send('set-class', { transactionId: 'tx-1', camera: 'cam-1', className: 'screw' });
+  assert.deepEqual(calls, [['setClass', 'cam-1', 'screw']]);
+  assert.equal(sent[0].topic, 't/response/set-class');
+  assert.deepEqual(r, {
+    ok: true,
+    command: 'set-class',
+    transactionId: 'tx-1',
+    result: { className: 'screw' },
+  });
+});
+
+test('set-thresholds passes only the given thresholds', async () => {
+  const { calls, send } = setup();
+  const r = await send('set-thresholds', { transactionId: 7, camera: 'cam-1', thresholds: { image: 0.7 } });
+  assert.equal(r.ok, true);
+  assert.equal(r.transactionId, 7);
+  assert.deepEqual(calls, [['setThresholds', 'cam-1', { image: 0.7 }]]);
+});
+
+test('malformed requests get an error naming the problem and change nothing', async () => {
+  const { calls, send } = setup();
+  const cases: [string, unknown, RegExp][] = [
+    ['set-class', '{not json', /not JSON/],
+    ['set-class', '[1,2]', /JSON object/],
+    ['set-class', { transactionId: 'a', camera: 'cam-1' }, /className/],
+    ['set-class', { transactionId: 'a', camera: 'cam-9', className: 'x' }, /unknown camera "cam-9"/],
+    [
+      'set-thresholds',
+      { transactionId: 'a', camera: 'cam-1', thresholds: { image: 1.5 } },
+      /thresholds\.image/,
+    ],
+    ['set-thresholds', { transactionId: 'a', camera: 'cam-1', thresholds: {} }, /at least one/],
+    [
+      'set-thresholds',
+      { transactionId: 'a', camera: 'cam-1', thresholds: { image: 0.5, bogus: 1 } },
+      /bogus/,
+    ],
+    ['trigger', { transactionId: 'a', camera: 'cam-1', extra: true }, /extra/],
+    ['reboot', { transactionId: 'a' }, /unknown command "reboot"/],
+    ['set-class', Buffer.alloc(300, 0x20), /exceeds mqtt\.commands\.maxPayloadBytes \(256\)/],
+  ];
+  for (const [command, payload, error] of cases) {
+    const r = await send(command, payload);
+    assert.equal(r.ok, false, `${command} ${String(payload)} should fail`);
+    assert.match(r.error ?? '', error);
+  }
+  assert.deepEqual(calls, []);
+});
+
+test('the transaction id is echoed on error responses when it can be read', async () => {
+  const { send } = setup();
+  const r = await send('set-class', { transactionId: 'tx-9', camera: 'cam-1', className: '' });
+  assert.equal(r.ok, false);
+  assert.equal(r.transactionId, 'tx-9');
+});
+
+test('a command outside the allow-list is refused and its handler not called', async () => {
+  const { calls, send } = setup(['status']);
+  const r = await send('trigger', { transactionId: 'x', camera: 'cam-1' });
+  assert.equal(r.ok, false);
+  assert.match(r.error ?? '', /not allowed.*mqtt\.commands\.allow/);
+  assert.deepEqual(calls, []);
+  assert.equal((await send('status', {})).ok, true);
+});
+
+test('a command without a registered handler is reported unavailable', async () => {
+  const { send } = setup();
+  const r = await send('rebirth', { transactionId: 1 });
+  assert.equal(r.ok, false);
+  assert.match(r.error ?? '', /not available/);
+});
+
+test('a handler that throws gets an error response', async () => {
+  const { router, send } = setup();
+  router.setHandlers({
+    trigger: () => {
+      throw new Error('camera busy');
+    },
+  });
+  const r = await send('trigger', { camera: 'cam-1' });
+  assert.deepEqual(r, { ok: false, command: 'trigger', error: 'camera busy' });
+});
+
+test('MQTT 5 response topic and correlation data are honoured; a response topic into our tree is refused', async () => {
+  const { sent, send } = setup();
+  const corr = Buffer.from([1, 2, 3]);
+  await send('status', {}, { responseTopic: 'client/reply', correlationData: corr });
+  assert.equal(sent[0].topic, 'client/reply');
+  assert.deepEqual(sent[0].correlationData, corr);
+  await send('status', {}, { responseTopic: 't/cam-1/event' });
+  assert.equal(sent[1].topic, 't/response/status');
+  assert.match(sent[1].response.warning ?? '', /refused/);
+});
+
+test('a flood of requests is bounded: excess requests are dropped and counted, nothing crashes', async () => {
+  const { router, sent } = setup();
+  for (let i = 0; i < 1000; i++)
+    router.enqueue({ topic: topics.request('set-class'), payload: Buffer.from('garbage' + i) });
+  await router.idle();
+  assert.ok(router.counters.dropped > 0);
+  assert.equal(router.counters.errors + router.counters.dropped, 1000);
+  assert.equal(sent.length, router.counters.errors);
+  assert.ok(sent.every((s) => s.response.ok === false));
+});

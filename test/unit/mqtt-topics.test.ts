@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Topics } from '../../src/mqtt/topics.js';
+
+test('topics are built under the base topic', () => {
+  const t = new Topics('factory/adaclip/');
+  assert.equal(t.availability, 'factory/adaclip/availability');
+  assert.equal(t.event('cam-1'), 'factory/adaclip/cam-1/event');
+  assert.equal(t.state('cam-1'), 'factory/adaclip/cam-1/state');
+  assert.equal(t.snapshot('cam-1'), 'factory/adaclip/cam-1/snapshot');
+  assert.equal(t.stats, 'factory/adaclip/stats');
+  assert.equal(t.outbox, 'factory/adaclip/outbox');
+  assert.equal(t.requestFilter, 'factory/adaclip/request/+');
+  assert.equal(t.response('status'), 'factory/adaclip/response/status');
+});
+
+test('a wildcard base topic or a camera id that is not one topic level is refused', () => {
+  assert.throws(() => new Topics('a/#'), /baseTopic/);
+  const t = new Topics('b');
+  assert.throws(() => t.event('cam/1'), /camera id "cam\/1"/);
+  assert.throws(() => t.event('+'), /camera id/);
+  assert.throws(() => t.event(''), /camera id/);
+});
+
+test('commandOf recognises only single-level request topics under the base', () => {
+  const t = new Topics('b');
+  assert.equal(t.commandOf('b/request/status'), 'status');
+  assert.equal(t.commandOf('b/request/a/b'), undefined);
+  assert.equal(t.commandOf('b/request/'), undefined);
+  assert.equal(t.commandOf('other/request/status'), undefined);
+});
+
+test('MQTT 5 response topics may not point into our own tree except the response branch', () => {
+  const t = new Topics('b');
+  assert.equal(t.isAllowedResponseTopic('client/42/reply'), true);
+  assert.equal(t.isAllowedResponseTopic('b/response/x'), true);
+  assert.equal(t.isAllowedResponseTopic('b/cam-1/event'), false);
+  assert.equal(t.isAllowedResponseTopic('b/availability'), false);
+  assert.equal(t.isAllowedResponseTopic('b'), false);
+  assert.equal(t.isAllowedResponseTopic('x/#'), false);
+  assert.equal(t.isAllowedResponseTopic('spBv1.0/g/NCMD/n'), false);
+  assert.equal(t.isAllowedResponseTopic('$SYS/x'), false);
+});
