@@ -237,7 +237,8 @@ export function describeMqttError(err: Error & { code?: string | number }, s: Re
       return `broker ${where} refused the connection: bad username or password (mqtt.username, mqtt.password/passwordFile)`;
     case 5:
     case 135:
-      return `broker ${where} refused the connection: not authorised (client certificate or ACL for mqtt.username)`;
+      // Mosquitto answers a wrong password with "not authorised" too
+      return `broker ${where} refused the connection: not authorised (check mqtt.username, mqtt.password/passwordFile, the client certificate and the broker's ACL)`;
     case 1:
     case 132:
       return `broker ${where} does not accept MQTT protocol version ${s.protocolVersion} (mqtt.protocolVersion)`;
