@@ -201,7 +201,7 @@ class AdaClipGraph(nn.Module):
 
     # --- text ------------------------------------------------------------------------------------
     def encode_text(self, tokens: torch.Tensor, dyn_t: Optional[torch.Tensor]) -> torch.Tensor:
-        """tokens [B,Q,T] (T >= max EOT index + 1) -> raw sentence features [B,Q,D]."""
+        """tokens [B,Q,T] (T >= max(largest EOT index + 1, P + 2)) -> raw sentence features [B,Q,D]."""
         cfg = self.cfg
         if self.share_prefix and cfg.text_prompts and cfg.prompt_depth >= 2:
             return self.encode_text_shared(tokens, dyn_t)
