@@ -28,6 +28,7 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
     }),
   );
   for (const l of await platformLines()) add(l);
+  for (const l of await hsfLines()) add(l);
 
   let cfg: Config | undefined;
   if (opts.config) {
@@ -80,6 +81,25 @@ async function platformLines(): Promise<DoctorLine[]> {
     return [
       { name: 'engines', ok: false, detail: `probe unavailable: ${(err as Error).message}`, required: false },
     ];
+  }
+}
+
+/** Where HSF can run; the service picks the GPU only when the engine's outputs live there. */
+async function hsfLines(): Promise<DoctorLine[]> {
+  try {
+    const { describeHsf } = await import('../hsf/index.js');
+    const d = describeHsf();
+    const gpuOk = d.gpu.startsWith('available');
+    return [
+      { name: 'hsf cpu', ok: true, detail: d.cpu },
+      {
+        name: 'hsf gpu',
+        ok: gpuOk,
+        detail: gpuOk ? `${d.gpu}; used when the engine keeps its outputs on the GPU` : d.gpu,
+      },
+    ];
+  } catch (err) {
+    return [{ name: 'hsf', ok: false, detail: (err as Error).message, required: true }];
   }
 }
 
