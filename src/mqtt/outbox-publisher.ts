@@ -67,10 +67,13 @@ export class OutboxPublisher extends EventEmitter<{ delivered: [DeliveredInfo] }
     });
   }
 
+  private window(): number {
+    return Math.min(this.opts.inflight, this.connection.serverReceiveMaximum);
+  }
+
   private pump(): void {
     while (this.running && this.connection.connected && !this.rewindWhenIdle) {
-      const window = Math.min(this.opts.inflight, this.connection.serverReceiveMaximum);
-      const room = window - this.inflight;
+      const room = this.window() - this.inflight;
       if (room <= 0) return;
       const rows = this.outbox.readAfter(this.cursor, room);
       if (rows.length === 0) return;
@@ -113,7 +116,8 @@ export class OutboxPublisher extends EventEmitter<{ delivered: [DeliveredInfo] }
       .finally(() => {
         this.inflight--;
         if (this.inflight === 0) this.onIdle();
-        else this.pump();
+        // refill in chunks rather than one query per PUBACK
+        else if (this.window() - this.inflight >= Math.min(16, Math.ceil(this.window() / 4))) this.pump();
       });
   }
 

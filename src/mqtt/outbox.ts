@@ -8,7 +8,9 @@
 // goes into one transaction (one fsync), so throughput grows with load while a lone event waits
 // for a single commit. Deletes after PUBACK are batched the same way. A crash between PUBACK and
 // the delete commit republishes the event after restart: a duplicate, which QoS 1 allows and the
-// event id lets subscribers drop.
+// event id lets subscribers drop. Delete-only commits therefore run with synchronous=NORMAL (no
+// fsync of their own) and wait up to DELETE_BATCH_MS for company: the next insert commit fsyncs
+// the write-ahead log, and with it every earlier delete, since the WAL is append-only.
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -58,6 +60,9 @@ export interface OutboxCounters {
 const COUNTER_KEYS = ['accepted', 'delivered', 'dropped', 'rejected', 'brokerRejected'] as const;
 type PersistedCounter = (typeof COUNTER_KEYS)[number];
 
+/** How long a PUBACK's delete may wait to share a commit with others. */
+const DELETE_BATCH_MS = 20;
+
 export class OutboxFullError extends Error {
   constructor(maxEvents: number) {
     super(
@@ -94,6 +99,8 @@ export class DurableOutbox extends EventEmitter<{
   private toDelete: number[] = [];
   private brokerRejectedDelta = 0;
   private flushScheduled = false;
+  private deleteTimer?: NodeJS.Timeout;
+  private currentSync?: SyncMode;
 
   constructor(
     private readonly opts: OutboxOptions,
@@ -112,7 +119,7 @@ export class DurableOutbox extends EventEmitter<{
       throw new Error(`mqtt.outbox.path: cannot open "${this.opts.path}": ${(err as Error).message}`);
     }
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${this.opts.synchronous ?? 'FULL'}`);
+    this.setSync(db, this.opts.synchronous ?? 'FULL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -175,7 +182,10 @@ export class DurableOutbox extends EventEmitter<{
   /** The broker acknowledged this row (PUBACK): remove it (batched with other deletes). */
   markDelivered(seq: number): void {
     this.toDelete.push(seq);
-    this.scheduleFlush();
+    if (this.toDelete.length >= 1000) this.scheduleFlush();
+    else if (!this.deleteTimer && !this.flushScheduled) {
+      this.deleteTimer = setTimeout(() => this.flush(), DELETE_BATCH_MS);
+    }
   }
 
   /** The broker refused this row with an error PUBACK: remove it and count it as a loss. */
@@ -191,6 +201,8 @@ export class DurableOutbox extends EventEmitter<{
   /** Commits whatever is queued now (also called by close()). */
   flush(): void {
     this.flushScheduled = false;
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
     const db = this.db;
     const stmts = this.stmts;
     if (!db || !stmts) return;
@@ -206,6 +218,9 @@ export class DurableOutbox extends EventEmitter<{
     let dropped = 0;
     let rejected = 0;
     let deleted = 0;
+    // Inserts: the configured policy (FULL: fsync before anyone is told "accepted").
+    // Deletes alone: NORMAL, since losing one only republishes an acknowledged event.
+    this.setSync(db, persist.length > 0 ? (this.opts.synchronous ?? 'FULL') : 'NORMAL');
     try {
       db.transaction(() => {
         for (const seq of deletes) deleted += stmts.delete.run(seq).changes;
@@ -272,6 +287,7 @@ export class DurableOutbox extends EventEmitter<{
   close(): void {
     this.flush();
     this.db?.close();
+    this.currentSync = undefined;
     this.db = undefined;
     this.stmts = undefined;
   }
@@ -280,6 +296,12 @@ export class DurableOutbox extends EventEmitter<{
     if (delta === 0) return;
     this.counters[name] += delta;
     stmts.setCounter.run(name, this.counters[name]);
+  }
+
+  private setSync(db: Database.Database, mode: SyncMode): void {
+    if (mode === this.currentSync) return;
+    db.pragma(`synchronous = ${mode}`);
+    this.currentSync = mode;
   }
 
   private scheduleFlush(): void {

@@ -4,6 +4,7 @@ import { benchmarks as decide } from './decide.js';
 import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
 import { benchmarks as model } from './model.js';
+import { benchmarks as mqtt } from './mqtt.js';
 import { benchmarks as preprocess } from './preprocess.js';
 
-export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess];
+export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, mqtt];
