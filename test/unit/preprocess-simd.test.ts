@@ -80,3 +80,28 @@ test('the assembler encodes a module V8 accepts and runs', () => {
   (exports as { store_sum: (a: number, b: number) => void }).store_sum(40000, -300000);
   assert.equal(new Int32Array(memory.buffer)[0], -260000);
 });
+
+test('worker threads split a frame without changing a value', { skip }, () => {
+  for (const [w, h, size, threads] of [
+    [1920, 1080, 518, 2],
+    [640, 480, 224, 3],
+    [37, 23, 29, 4],
+    [5, 3, 2, 3],
+  ]) {
+    const rgb = noise(w * h * 3, w + h);
+    const ref = new Preprocessor({ size, kernel: 'reference' }).rgb(rgb, w, h).data;
+    const p = new Preprocessor({ size, kernel: 'simd', threads });
+    try {
+      for (let frame = 0; frame < 3; frame++) {
+        assert.deepEqual(
+          p.rgb(rgb, w, h).data,
+          ref,
+          `${w}x${h} -> ${size} with ${threads} threads, frame ${frame}`,
+        );
+      }
+    } finally {
+      p.close();
+    }
+  }
+  assert.throws(() => new Preprocessor({ size: 8, threads: 0 }), /threads must be an integer in 1\.\.64/);
+});

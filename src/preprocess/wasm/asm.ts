@@ -13,10 +13,11 @@ export interface WasmApi {
     module: WasmModule,
     imports: Record<string, Record<string, unknown>>,
   ) => { exports: unknown };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 export type WasmModule = { readonly __wasmModule?: never };
 export interface WasmMemory {
+  /** A SharedArrayBuffer for shared memories. */
   readonly buffer: ArrayBuffer;
 }
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -129,9 +130,12 @@ const name = (s: string): Code => {
 const section = (id: number, bytes: Code): Code => [id, ...uleb(bytes.length), ...bytes];
 
 /** A module whose functions (no results) are all exported and share the imported env.memory. */
-export function buildModule(functions: WasmFunction[]): Uint8Array {
+export function buildModule(functions: WasmFunction[], sharedPages?: number): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0x00]);
-  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x00];
+  // limits: 0x00 min (plain memory), or 0x03 min max shared (threads)
+  const limits =
+    sharedPages === undefined ? [0x00, 0x00] : [0x03, ...uleb(sharedPages), ...uleb(sharedPages)];
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, ...limits];
   const bodies = functions.map((f) => {
     const code = [...vec(f.locals.map((t) => [1, t])), ...f.body.flat(), 0x0b];
     return [...uleb(code.length), ...code];

@@ -111,14 +111,15 @@ function horizontal(g: KernelGeometry): WasmFunction {
 }
 
 /**
- * vertical(plane, starts, coefs, out, mean, std): output row r of one channel reads vtaps plane
- * rows from plane + starts[r] (i32 splat coefficients, vtaps per row) and writes S float32 values
- * (plus up to 15 more, overwritten by the next row or landing in the padding) at out + r * S * 4.
+ * vertical(plane, starts, coefs, out, rows, mean, std): output row r < rows of one channel reads
+ * vtaps plane rows from plane + starts[r] (i32 splat coefficients, vtaps per row) and writes
+ * chunks * 16 float32 values (S of them meaningful) at out + r * planeStride * 4. Padded output rows
+ * keep each row's writes to itself, so threads can share the rows of one plane.
  */
 function vertical(g: KernelGeometry): WasmFunction {
-  const [plane, starts, coefs, out, mean, std] = [0, 1, 2, 3, 4, 5];
-  const [r, c, p, o] = [6, 7, 8, 9];
-  const [a0, k, v, meanV, stdV] = [10, 14, 15, 16, 17];
+  const [plane, starts, coefs, out, rows, mean, std] = [0, 1, 2, 3, 4, 5, 6];
+  const [r, c, p, o] = [7, 8, 9, 10];
+  const [a0, k, v, meanV, stdV] = [11, 15, 16, 17, 18];
   const b: Code[] = [];
   b.push(
     op.localGet(mean),
@@ -130,9 +131,16 @@ function vertical(g: KernelGeometry): WasmFunction {
   );
   b.push(op.i32Const(0), op.localSet(r));
   b.push(op.block, op.loop);
-  b.push(op.localGet(r), op.i32Const(g.outSize), op.i32LtU, op.i32Eqz, op.brIf(1));
+  b.push(op.localGet(r), op.localGet(rows), op.i32LtU, op.i32Eqz, op.brIf(1));
   b.push(op.localGet(plane), op.localGet(starts), op.i32Load(0), op.i32Add, op.localSet(p));
-  b.push(op.localGet(out), op.localGet(r), op.i32Const(g.outSize * 4), op.i32Mul, op.i32Add, op.localSet(o));
+  b.push(
+    op.localGet(out),
+    op.localGet(r),
+    op.i32Const(g.planeStride * 4),
+    op.i32Mul,
+    op.i32Add,
+    op.localSet(o),
+  );
   b.push(op.i32Const(0), op.localSet(c));
   b.push(op.block, op.loop);
   b.push(op.localGet(c), op.i32Const(g.chunks), op.i32LtU, op.i32Eqz, op.brIf(1));
@@ -168,7 +176,7 @@ function vertical(g: KernelGeometry): WasmFunction {
   b.push(op.localGet(r), op.i32Const(1), op.i32Add, op.localSet(r), op.br(0), op.end, op.end);
   return {
     name: 'vertical',
-    params: [I32, I32, I32, I32, F32, F32],
+    params: [I32, I32, I32, I32, I32, F32, F32],
     locals: [I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128],
     body: b,
   };
@@ -181,7 +189,10 @@ function f32x4Bytes(v: number): number[] {
   return Array.from(b);
 }
 
-/** The compiled horizontal + vertical kernels for one geometry. */
-export function kernelModule(g: KernelGeometry): WasmModule {
-  return new wasm.Module(buildModule([horizontal(g), vertical(g)]));
+/**
+ * The compiled horizontal + vertical kernels for one geometry. `sharedPages`: import a shared memory
+ * of exactly that many pages (for worker threads) instead of a plain one.
+ */
+export function kernelModule(g: KernelGeometry, sharedPages?: number): WasmModule {
+  return new wasm.Module(buildModule([horizontal(g), vertical(g)], sharedPages));
 }

@@ -3,9 +3,10 @@
 // and the output tensor, so steady-state frames allocate nothing.
 import { bicubicAxis, type Image3, type ResampleAxis } from '../pil-resample.js';
 import { wasm, type WasmMemory } from './asm.js';
+import { KernelThreads } from './kernel-threads.js';
+import { kernelModule, type KernelGeometry } from './kernels.js';
 
 export { hasWasmSimd } from './asm.js';
-import { kernelModule, type KernelGeometry } from './kernels.js';
 
 /** Slack after each region: the kernels read (and the vertical pass writes) up to 15 bytes/floats past. */
 const PAD = 128;
@@ -21,7 +22,15 @@ interface Kernels {
     starts: number,
     coefs: number,
   ): void;
-  vertical(plane: number, starts: number, coefs: number, out: number, mean: number, std: number): void;
+  vertical(
+    plane: number,
+    starts: number,
+    coefs: number,
+    out: number,
+    rows: number,
+    mean: number,
+    std: number,
+  ): void;
 }
 
 /** PIL-bicubic resize of an inWidth x inHeight 3-channel frame to S x S + CLIP normalisation. */
@@ -42,11 +51,16 @@ export class SimdPreprocessKernel {
     vCoefs: number;
   };
   private readonly planeBytes: number;
+  private readonly planeStride: number;
+  private readonly vtaps: number;
+  private readonly threads: KernelThreads | undefined;
 
+  /** `threads` > 1 splits each frame's rows over that many threads (this one included). */
   constructor(
     readonly inWidth: number,
     readonly inHeight: number,
     readonly size: number,
+    threads = 1,
   ) {
     const h = bicubicAxis(inWidth, size);
     const v = bicubicAxis(inHeight, size);
@@ -64,10 +78,12 @@ export class SimdPreprocessKernel {
       chunks: planeStride / 16,
     };
     this.planeBytes = planeStride * this.rows + PAD;
+    this.planeStride = planeStride;
+    this.vtaps = vtaps;
     const sizes = {
       src: inWidth * inHeight * 3,
       planes: 3 * this.planeBytes,
-      out: 3 * size * size * 4,
+      out: 3 * size * planeStride * 4,
       hStarts: size * 4,
       hCoefs: size * quads * 64,
       vStarts: size * 4,
@@ -80,11 +96,15 @@ export class SimdPreprocessKernel {
       end = align(end + n + PAD);
     }
     this.at = at;
-    this.memory = new wasm.Memory({ initial: Math.ceil(end / 65536) });
+    const pages = Math.ceil(end / 65536);
+    const shared = threads > 1;
+    this.memory = new wasm.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages });
     this.bytes = new Uint8Array(this.memory.buffer);
     this.floats = new Float32Array(this.memory.buffer);
-    const instance = new wasm.Instance(kernelModule(geometry), { env: { memory: this.memory } });
-    this.kernels = instance.exports as unknown as Kernels;
+    const module = kernelModule(geometry, shared ? pages : undefined);
+    const instance = new wasm.Instance(module, { env: { memory: this.memory } });
+    this.kernels = instance.exports as Kernels;
+    this.threads = shared ? new KernelThreads(module, this.memory, threads - 1) : undefined;
     this.writeHorizontalTaps(h, quads);
     this.writeVerticalTaps(v, vtaps, planeStride);
   }
@@ -164,23 +184,70 @@ export class SimdPreprocessKernel {
     out: Float32Array,
     offset: number,
   ): void {
-    const src = this.at.src + this.firstRow * this.inWidth * 3;
-    const planes = [0, 1, 2].map((c) => this.at.planes + c * this.planeBytes);
+    const { at, size, planeStride, vtaps, threads } = this;
+    const srcStride = this.inWidth * 3;
+    const src = at.src + this.firstRow * srcStride;
+    const planes = [0, 1, 2].map((c) => at.planes + c * this.planeBytes);
     // source lane k goes to RGB plane k, or 2 - k for BGR
     const [d0, d1, d2] = bgr ? [planes[2], planes[1], planes[0]] : planes;
-    this.kernels.horizontal(src, this.rows, d0, d1, d2, this.at.hStarts, this.at.hCoefs);
-    const plane = this.size * this.size * 4;
-    for (let c = 0; c < 3; c++) {
-      this.kernels.vertical(
-        planes[c],
-        this.at.vStarts,
-        this.at.vCoefs,
-        this.at.out + c * plane,
-        mean[c],
-        std[c],
-      );
+    const outs = [0, 1, 2].map((c) => at.out + c * size * planeStride * 4);
+    const parts = (threads?.count ?? 0) + 1;
+    const slice = (n: number, i: number): [number, number] => [
+      Math.floor((n * i) / parts),
+      Math.floor((n * (i + 1)) / parts),
+    ];
+    type H = Parameters<Kernels['horizontal']>;
+    type V = Parameters<Kernels['vertical']>;
+    const horizontal = ([y0, y1]: [number, number]): H => {
+      const shift = y0 * planeStride;
+      return [src + y0 * srcStride, y1 - y0, d0 + shift, d1 + shift, d2 + shift, at.hStarts, at.hCoefs];
+    };
+    const vertical = (c: number, [r0, r1]: [number, number]): V => [
+      planes[c],
+      at.vStarts + r0 * 4,
+      at.vCoefs + r0 * vtaps * 16,
+      outs[c] + r0 * planeStride * 4,
+      r1 - r0,
+      mean[c],
+      std[c],
+    ];
+    if (threads) {
+      for (let i = 1; i < parts; i++) {
+        const a = threads.args[i - 1];
+        a[0] = 1;
+        a.set(horizontal(slice(this.rows, i)), 1);
+      }
+      threads.run(() => this.kernels.horizontal(...horizontal(slice(this.rows, 0))));
+      for (let i = 1; i < parts; i++) {
+        const [a, f] = [threads.args[i - 1], threads.fargs[i - 1]];
+        a[0] = 2;
+        for (let c = 0; c < 3; c++) {
+          const args = vertical(c, slice(size, i));
+          a.set(args.slice(0, 5), 1 + c * 7);
+          f[1 + c * 7 + 5] = args[5];
+          f[1 + c * 7 + 6] = args[6];
+        }
+      }
+      threads.run(() => {
+        for (let c = 0; c < 3; c++) this.kernels.vertical(...vertical(c, slice(size, 0)));
+      });
+    } else {
+      this.kernels.horizontal(...horizontal([0, this.rows]));
+      for (let c = 0; c < 3; c++) this.kernels.vertical(...vertical(c, [0, size]));
     }
-    out.set(this.floats.subarray(this.at.out / 4, this.at.out / 4 + 3 * this.size * this.size), offset);
+    // output rows are padded to planeStride floats: copy the S meaningful ones of each
+    const f32 = this.floats;
+    for (let c = 0, o = offset; c < 3; c++) {
+      for (let r = 0; r < size; r++, o += size) {
+        const from = outs[c] / 4 + r * planeStride;
+        out.set(f32.subarray(from, from + size), o);
+      }
+    }
+  }
+
+  /** Stops the worker threads, if any. */
+  close(): void {
+    this.threads?.close();
   }
 
   run(
