@@ -67,6 +67,10 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
   private statsTimer?: NodeJS.Timeout;
   private outboxStatusTimer?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
+  private readonly extraSubscriptions: {
+    filter: string;
+    handler: (payload: Buffer, topic: string) => void;
+  }[] = [];
 
   constructor(
     private readonly cfg: MqttConfig,
@@ -158,7 +162,7 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
       );
       this.router.setHandlers(this.pendingHandlers);
       connection.on('message', (topic, payload, packet) => {
-        if (this.topics.commandOf(topic) === undefined) return;
+        if (topic.startsWith('$') || this.topics.commandOf(topic) === undefined) return;
         this.router?.enqueue({
           topic,
           payload,
@@ -168,8 +172,10 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
       });
     }
 
+    connection.on('message', (topic, payload) => this.dispatchExtra(topic, payload));
     connection.start();
     this.publisher.start();
+    for (const sub of this.extraSubscriptions) this.subscribeNow(sub.filter);
     if (this.router) {
       // Queued by mqtt.js until connected, and resubscribed after every reconnect.
       connection
@@ -239,6 +245,17 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
     return true;
   }
 
+  /**
+   * Calls `handler` for every message on `filter` (MQTT wildcards allowed), e.g. trigger topics.
+   * May be called before or after start(); renewed after reconnects. A throwing handler is logged.
+   */
+  subscribe(filter: string, handler: (payload: Buffer, topic: string) => void): void {
+    if (filter.length === 0 || !isValidFilter(filter))
+      throw new Error(`"${filter}" is not a valid MQTT topic filter`);
+    this.extraSubscriptions.push({ filter, handler });
+    if (this.connection) this.subscribeNow(filter);
+  }
+
   /** Registers command handlers (may be called before or after start()). */
   onCommand(handlers: CommandHandlers): void {
     this.pendingHandlers = { ...this.pendingHandlers, ...handlers };
@@ -270,6 +287,23 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
       },
       commands: { ...(this.router?.counters ?? { ok: 0, errors: 0, dropped: 0 }) },
     };
+  }
+
+  private subscribeNow(filter: string): void {
+    this.connection
+      ?.subscribe(filter, 1)
+      .catch((err: Error) => this.logger.error({ filter, err: err.message }, 'cannot subscribe'));
+  }
+
+  private dispatchExtra(topic: string, payload: Buffer): void {
+    for (const sub of this.extraSubscriptions) {
+      if (!topicMatches(sub.filter, topic)) continue;
+      try {
+        sub.handler(payload, topic);
+      } catch (err) {
+        this.logger.warn({ topic, err: (err as Error).message }, 'message handler failed');
+      }
+    }
   }
 
   private onConnected(): void {
@@ -339,4 +373,25 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
       })
       .catch(() => undefined);
   }
+}
+
+/** MQTT filter syntax: '#' only as the last level, '+' and '#' only as whole levels. */
+function isValidFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  return levels.every((l, i) =>
+    l === '#' ? i === levels.length - 1 : l === '+' || (!l.includes('#') && !l.includes('+')),
+  );
+}
+
+/** Whether a topic matches an MQTT filter ($-topics never match a leading wildcard). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
 }

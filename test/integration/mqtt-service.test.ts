@@ -63,6 +63,8 @@ test('with no mqtt.url an embedded broker starts and events, state and availabil
   const dir = tempDir(t);
   const defer = cleanups(t);
   const svc = new MqttService(config({ embedded: { host: '127.0.0.1', port: 0 } }, dir), logger);
+  const triggers: string[] = [];
+  svc.subscribe('plc/+/trigger', (payload, topic) => triggers.push(`${topic} ${payload.toString()}`));
   await svc.start();
   defer(() => svc.stop());
   const url = svc.brokerUrl!;
@@ -87,6 +89,11 @@ test('with no mqtt.url an embedded broker starts and events, state and availabil
   await svc.publishState('cam-1', { status: 'online', className: 'screw', lastScore: 0.2 });
   const st = await sub.waitFor((m) => m.topic === 'it/cam-1/state', 'camera state');
   assert.equal(JSON.parse(st.payload.toString()).status, 'online');
+
+  // subscriptions for other topics (trigger cameras) reach their handler
+  await sub.client.publishAsync('plc/line-1/trigger', 'part-42', { qos: 1 });
+  for (let i = 0; i < 200 && triggers.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(triggers, ['plc/line-1/trigger part-42']);
 
   // a late subscriber sees the retained availability and state
   const late = await collector(url, 'it/+/state', 4);

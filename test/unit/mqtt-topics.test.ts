@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topics } from '../../src/mqtt/topics.js';
+import { topicMatches } from '../../src/mqtt/service.js';
 
 test('topics are built under the base topic', () => {
   const t = new Topics('factory/adaclip/');
@@ -40,4 +41,20 @@ test('MQTT 5 response topics may not point into our own tree except the response
   assert.equal(t.isAllowedResponseTopic('x/#'), false);
   assert.equal(t.isAllowedResponseTopic('spBv1.0/g/NCMD/n'), false);
   assert.equal(t.isAllowedResponseTopic('$SYS/x'), false);
+});
+
+test('topic filters match as MQTT defines them', () => {
+  const cases: [string, string, boolean][] = [
+    ['a/+/c', 'a/b/c', true],
+    ['a/+/c', 'a/b/d', false],
+    ['a/#', 'a', true],
+    ['a/#', 'a/b/c', true],
+    ['a/b', 'a/b/c', false],
+    ['a/b/c', 'a/b', false],
+    ['+/b', '/b', true],
+    ['#', '$SYS/x', false],
+    ['$SYS/#', '$SYS/x', true],
+  ];
+  for (const [filter, topic, expected] of cases)
+    assert.equal(topicMatches(filter, topic), expected, `${filter} ~ ${topic}`);
 });
