@@ -14,19 +14,53 @@ const ITERATIONS = 30;
 /** Baseline medians of this run, so the ours/official pairs can report their ratio. */
 const baselines = new Map<string, number>();
 
-function pythonSamples(code: string): number[] {
+/** Wall-clock samples (ms) and the median CPU time per call (ms, all threads) from a Python timing script. */
+function pythonSamples(code: string): { wall: number[]; cpuMedian: number } {
   const res = spawnSync(PYTHON, ['-c', code, String(ITERATIONS)], { encoding: 'utf8', timeout: 600_000 });
   if (res.error) throw new Error(`${PYTHON} failed to start: ${res.error.message}`);
   if (res.status !== 0) throw new Error(`${PYTHON} exited with ${res.status}: ${res.stderr}`);
-  const samples = JSON.parse(res.stdout.trim().split('\n').pop() ?? '[]') as number[];
-  if (!Array.isArray(samples) || samples.length === 0)
-    throw new Error(`no samples from ${PYTHON}: ${res.stdout}`);
-  return samples;
+  const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { wall?: number[]; cpu?: number[] };
+  if (!out.wall?.length || !out.cpu?.length) throw new Error(`no samples from ${PYTHON}: ${res.stdout}`);
+  return { wall: out.wall, cpuMedian: median(out.cpu) };
 }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Times fn like measure(), also recording the CPU time of each call (all threads of this process). */
+async function measureWithCpu(fn: () => unknown): Promise<{ wall: number[]; cpuMedian: number }> {
+  const cpu: number[] = [];
+  const wall = await measure(
+    () => {
+      const c = process.cpuUsage();
+      fn();
+      const d = process.cpuUsage(c);
+      cpu.push((d.user + d.system) / 1000);
+    },
+    { iterations: ITERATIONS, warmup: 3 },
+  );
+  return { wall, cpuMedian: median(cpu.slice(-wall.length)) };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
 
 function withRatio(r: BenchResult, baseline: string): BenchResult {
   const base = baselines.get(baseline);
-  return base === undefined ? r : { ...r, baseline, speedup: Math.round((base / r.median) * 100) / 100 };
+  const baseCpu = baselines.get(`${baseline}#cpu`);
+  if (base === undefined) return r;
+  const extra: Record<string, unknown> = { baseline, speedup: round(base / r.median) };
+  if (baseCpu !== undefined && typeof r.cpuMsMedian === 'number')
+    extra.cpuSpeedup = round(baseCpu / r.cpuMsMedian);
+  return { ...r, ...extra };
+}
+
+function baselineResult(name: string, s: { wall: number[]; cpuMedian: number }): BenchResult {
+  const r = summarize(name, 'ms', s.wall, { cpuMsMedian: round(s.cpuMedian) });
+  baselines.set(name, r.median);
+  baselines.set(`${name}#cpu`, s.cpuMedian);
+  return r;
 }
 
 // The same deterministic noise frame on both sides, so neither gets an easier image.
@@ -45,10 +79,11 @@ t = transforms.Compose([
     transforms.Normalize((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
 ])
 for _ in range(2): t(img)
-samples = []
+wall, cpu = [], []
 for _ in range(n):
-    t0 = time.perf_counter(); t(img); samples.append((time.perf_counter() - t0) * 1000)
-print(json.dumps(samples))
+    c0 = time.process_time(); t0 = time.perf_counter(); t(img)
+    wall.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
+print(json.dumps({'wall': wall, 'cpu': cpu}))
 `;
 
 const PY_GAUSSIAN = `
@@ -57,10 +92,11 @@ from scipy.ndimage import gaussian_filter
 n = int(sys.argv[1])
 m = np.random.default_rng(0).random((518, 518), dtype=np.float32)
 for _ in range(2): gaussian_filter(m, sigma=4)
-samples = []
+wall, cpu = [], []
 for _ in range(n):
-    t0 = time.perf_counter(); gaussian_filter(m, sigma=4); samples.append((time.perf_counter() - t0) * 1000)
-print(json.dumps(samples))
+    c0 = time.process_time(); t0 = time.perf_counter(); gaussian_filter(m, sigma=4)
+    wall.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
+print(json.dumps({'wall': wall, 'cpu': cpu}))
 `;
 
 function noiseFrame(width: number, height: number): Buffer {
@@ -73,37 +109,45 @@ function noiseFrame(width: number, height: number): Buffer {
   return buf;
 }
 
+async function oursPreprocess(name: string, threads: number): Promise<BenchResult> {
+  const cv = loadOpenCV();
+  const frame = new cv.Mat(noiseFrame(1920, 1080), 1080, 1920, cv.CV_8UC3);
+  const p = new Preprocessor({ size: 518, threads });
+  try {
+    const out = new Float32Array(p.imageLength);
+    const s = await measureWithCpu(() => p.frameInto(frame, out, 0));
+    const r = summarize(name, 'ms', s.wall, { cpuMsMedian: round(s.cpuMedian), threads });
+    return withRatio(r, 'preprocess.official_1080p');
+  } finally {
+    p.close();
+  }
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: 'preprocess.official_1080p',
     description:
       'ms per 1920x1080 frame: torchvision Resize(518, BICUBIC)+CenterCrop+ToTensor+Normalize on a PIL image (python3)',
     async run() {
-      const r = summarize('preprocess.official_1080p', 'ms', pythonSamples(PY_PREPROCESS));
-      baselines.set(r.name, r.median);
-      return r;
+      return baselineResult('preprocess.official_1080p', pythonSamples(PY_PREPROCESS));
     },
   },
   {
     name: 'preprocess.ours_1080p',
     description:
       'ms per 1920x1080 BGR Mat -> float32 [3,518,518], identical to torchvision/PIL (baseline preprocess.official_1080p)',
-    async run() {
-      const cv = loadOpenCV();
-      const frame = new cv.Mat(noiseFrame(1920, 1080), 1080, 1920, cv.CV_8UC3);
-      const p = new Preprocessor({ size: 518 });
-      const out = new Float32Array(p.imageLength);
-      const samples = await measure(() => p.frameInto(frame, out, 0), { iterations: ITERATIONS, warmup: 3 });
-      return withRatio(summarize('preprocess.ours_1080p', 'ms', samples), 'preprocess.official_1080p');
-    },
+    run: () => oursPreprocess('preprocess.ours_1080p', 1),
+  },
+  {
+    name: 'preprocess.ours_1080p.threads2',
+    description: 'as preprocess.ours_1080p with threads: 2 (the frame split over two threads)',
+    run: () => oursPreprocess('preprocess.ours_1080p.threads2', 2),
   },
   {
     name: 'postprocess.gaussian_518.scipy',
     description: 'ms per 518x518 float32 map: scipy.ndimage.gaussian_filter(sigma=4) (python3)',
     async run() {
-      const r = summarize('postprocess.gaussian_518.scipy', 'ms', pythonSamples(PY_GAUSSIAN));
-      baselines.set(r.name, r.median);
-      return r;
+      return baselineResult('postprocess.gaussian_518.scipy', pythonSamples(PY_GAUSSIAN));
     },
   },
   {
@@ -114,11 +158,9 @@ export const benchmarks: Benchmark[] = [
       const f = new GaussianFilter(518, 518, { sigma: 4 });
       const map = new Float32Array(518 * 518).map((_, i) => ((i * 2654435761) >>> 0) / 2 ** 32);
       const out = new Float32Array(map.length);
-      const samples = await measure(() => f.run(map, out), { iterations: ITERATIONS, warmup: 3 });
-      return withRatio(
-        summarize('postprocess.gaussian_518', 'ms', samples),
-        'postprocess.gaussian_518.scipy',
-      );
+      const s = await measureWithCpu(() => f.run(map, out));
+      const r = summarize('postprocess.gaussian_518', 'ms', s.wall, { cpuMsMedian: round(s.cpuMedian) });
+      return withRatio(r, 'postprocess.gaussian_518.scipy');
     },
   },
 ];
