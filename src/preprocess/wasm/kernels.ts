@@ -44,6 +44,11 @@ export interface KernelGeometry {
   planeStride: number;
   /** 16-byte column chunks per output row. */
   chunks: number;
+  /**
+   * Floats between output rows: planeStride when threads share a plane (each row's chunk overrun
+   * stays in its own padding), else S (the overrun lands in the next row, which is written later).
+   */
+  outStride: number;
 }
 
 /**
@@ -113,8 +118,7 @@ function horizontal(g: KernelGeometry): WasmFunction {
 /**
  * vertical(plane, starts, coefs, out, rows, mean, std): output row r < rows of one channel reads
  * vtaps plane rows from plane + starts[r] (i32 splat coefficients, vtaps per row) and writes
- * chunks * 16 float32 values (S of them meaningful) at out + r * planeStride * 4. Padded output rows
- * keep each row's writes to itself, so threads can share the rows of one plane.
+ * chunks * 16 float32 values (S of them meaningful) at out + r * outStride * 4.
  */
 function vertical(g: KernelGeometry): WasmFunction {
   const [plane, starts, coefs, out, rows, mean, std] = [0, 1, 2, 3, 4, 5, 6];
@@ -136,7 +140,7 @@ function vertical(g: KernelGeometry): WasmFunction {
   b.push(
     op.localGet(out),
     op.localGet(r),
-    op.i32Const(g.planeStride * 4),
+    op.i32Const(g.outStride * 4),
     op.i32Mul,
     op.i32Add,
     op.localSet(o),

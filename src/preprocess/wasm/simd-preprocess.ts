@@ -53,6 +53,7 @@ export class SimdPreprocessKernel {
   private readonly planeBytes: number;
   private readonly planeStride: number;
   private readonly vtaps: number;
+  private readonly outStride: number;
   private readonly threads: KernelThreads | undefined;
 
   /** `threads` > 1 splits each frame's rows over that many threads (this one included). */
@@ -76,14 +77,16 @@ export class SimdPreprocessKernel {
       vtaps,
       planeStride,
       chunks: planeStride / 16,
+      outStride: threads > 1 ? planeStride : size,
     };
+    this.outStride = geometry.outStride;
     this.planeBytes = planeStride * this.rows + PAD;
     this.planeStride = planeStride;
     this.vtaps = vtaps;
     const sizes = {
       src: inWidth * inHeight * 3,
       planes: 3 * this.planeBytes,
-      out: 3 * size * planeStride * 4,
+      out: 3 * size * geometry.outStride * 4,
       hStarts: size * 4,
       hCoefs: size * quads * 64,
       vStarts: size * 4,
@@ -184,13 +187,13 @@ export class SimdPreprocessKernel {
     out: Float32Array,
     offset: number,
   ): void {
-    const { at, size, planeStride, vtaps, threads } = this;
+    const { at, size, planeStride, vtaps, threads, outStride } = this;
     const srcStride = this.inWidth * 3;
     const src = at.src + this.firstRow * srcStride;
     const planes = [0, 1, 2].map((c) => at.planes + c * this.planeBytes);
     // source lane k goes to RGB plane k, or 2 - k for BGR
     const [d0, d1, d2] = bgr ? [planes[2], planes[1], planes[0]] : planes;
-    const outs = [0, 1, 2].map((c) => at.out + c * size * planeStride * 4);
+    const outs = [0, 1, 2].map((c) => at.out + c * size * outStride * 4);
     const parts = (threads?.count ?? 0) + 1;
     const slice = (n: number, i: number): [number, number] => [
       Math.floor((n * i) / parts),
@@ -206,7 +209,7 @@ export class SimdPreprocessKernel {
       planes[c],
       at.vStarts + r0 * 4,
       at.vCoefs + r0 * vtaps * 16,
-      outs[c] + r0 * planeStride * 4,
+      outs[c] + r0 * outStride * 4,
       r1 - r0,
       mean[c],
       std[c],
@@ -235,11 +238,15 @@ export class SimdPreprocessKernel {
       this.kernels.horizontal(...horizontal([0, this.rows]));
       for (let c = 0; c < 3; c++) this.kernels.vertical(...vertical(c, [0, size]));
     }
-    // output rows are padded to planeStride floats: copy the S meaningful ones of each
     const f32 = this.floats;
+    if (outStride === size) {
+      out.set(f32.subarray(at.out / 4, at.out / 4 + 3 * size * size), offset);
+      return;
+    }
+    // padded output rows: copy the S meaningful floats of each
     for (let c = 0, o = offset; c < 3; c++) {
       for (let r = 0; r < size; r++, o += size) {
-        const from = outs[c] / 4 + r * planeStride;
+        const from = outs[c] / 4 + r * outStride;
         out.set(f32.subarray(from, from + size), o);
       }
     }
