@@ -9,7 +9,10 @@ const tensorSpec = z.object({
   shape: z.array(z.union([z.number().int().nonnegative(), z.string()])),
 });
 
-const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
+const fileEntry = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+});
 
 export const manifestSchema = z.object({
   format: z.literal('adaclip-edge-bundle'),

@@ -130,10 +130,12 @@ test(
       });
       await new Promise((r) => setTimeout(r, 300));
 
+      const folder = imageFolder(dir);
       const cfg = writeConfig(
         dir,
         `mqtt: { url: "${broker.url}", baseTopic: e2e, outbox: { path: ${join(dir, 'outbox.sqlite')} } }`,
         await freePort(),
+        `{ kind: folder, path: ${folder}, loop: true, fps: 4 }`,
       );
       const svc = startService(cfg);
       const event = await waitFor(

@@ -6,7 +6,11 @@ export const benchmarks: Benchmark[] = [
     name: 'harness.noop',
     description: 'ms per empty timed call: the measurement floor',
     async run() {
-      return summarize('harness.noop', 'ms', await measure(() => undefined, { iterations: 1000, warmup: 10 }));
+      return summarize(
+        'harness.noop',
+        'ms',
+        await measure(() => undefined, { iterations: 1000, warmup: 10 }),
+      );
     },
   },
 ];
