@@ -16,7 +16,7 @@ const { I32, V128 } = ValType;
 const align = (n: number): number => Math.ceil(n / 16) * 16;
 
 interface Passes {
-  axis0(input: number, tmp: number, rows: number, weights: number): void;
+  axis0(input: number, tmp: number, weights: number): void;
   axis1(tmp: number, out: number, weights: number): void;
 }
 
@@ -33,24 +33,22 @@ function forEachPair(width: number, offset: number, body: () => Code[]): Code[] 
   return b;
 }
 
-// axis0(input, tmp, rows, weights): output row y reads rows[y * taps + i] (byte offsets of the
-// reflected input rows) and writes row y of tmp (padded rows of width + 2r floats, at column r).
+// axis0(input, tmp, weights): input holds the map with r reflected rows above and below, so tap t
+// of output row y is input row y + t at a constant offset; writes row y of tmp (padded rows of
+// width + 2r floats, at column r).
 function axis0(height: number, width: number, r: number): WasmFunction {
-  const taps = 2 * r + 1;
-  const [input, tmp, rows, weights] = [0, 1, 2, 3];
-  const [y, x, o] = [4, 5, 6];
-  const rowPtr = 7; // taps i32 locals: address of each tap's input row for this y
-  const acc = rowPtr + taps;
-  const w = acc + 1; // r + 1 v128 locals: w0, w1 .. wr (weight at distance j)
+  const [input, tmp, weights] = [0, 1, 2];
+  const [y, x, o, p] = [3, 4, 5, 6];
+  const acc = 7;
+  const w = 8; // r + 1 v128 locals: w0, w1 .. wr (weight at distance j)
   const load = (tap: number): Code[] => [
-    op.localGet(rowPtr + tap),
-    op.localGet(x),
-    op.i32Add,
-    op.v128Load64Zero(0),
+    op.localGet(p),
+    op.v128Load64Zero(tap * width * 4),
     op.f64x2PromoteLowF32x4,
   ];
   const pair = (): Code[] => {
-    const b: Code[] = [op.localGet(o), op.localGet(x), op.i32Add];
+    const b: Code[] = [op.localGet(input), op.localGet(x), op.i32Add, op.localSet(p)];
+    b.push(op.localGet(o), op.localGet(x), op.i32Add);
     b.push(...load(r), op.localGet(w), op.f64x2Mul, op.localSet(acc));
     for (let j = r; j >= 1; j--) {
       b.push(...load(r - j), ...load(r + j), op.f64x2Add);
@@ -62,27 +60,17 @@ function axis0(height: number, width: number, r: number): WasmFunction {
   const b: Code[] = [];
   for (let j = 0; j <= r; j++) b.push(op.localGet(weights), op.v128Load(j * 16), op.localSet(w + j));
   b.push(op.i32Const(0), op.localSet(y));
+  b.push(op.localGet(tmp), op.i32Const(r * 4), op.i32Add, op.localSet(o));
   b.push(op.block, op.loop);
   b.push(op.localGet(y), op.i32Const(height), op.i32LtU, op.i32Eqz, op.brIf(1));
-  for (let i = 0; i < taps; i++) {
-    b.push(op.localGet(input), op.localGet(rows), op.i32Load(i * 4), op.i32Add, op.localSet(rowPtr + i));
-  }
-  b.push(op.localGet(tmp), op.localGet(y), op.i32Const((width + 2 * r) * 4), op.i32Mul, op.i32Add);
-  b.push(op.i32Const(r * 4), op.i32Add, op.localSet(o));
   b.push(...forEachPair(width, x, pair));
-  b.push(op.localGet(rows), op.i32Const(taps * 4), op.i32Add, op.localSet(rows));
+  b.push(op.localGet(input), op.i32Const(width * 4), op.i32Add, op.localSet(input));
+  b.push(op.localGet(o), op.i32Const((width + 2 * r) * 4), op.i32Add, op.localSet(o));
   b.push(op.localGet(y), op.i32Const(1), op.i32Add, op.localSet(y), op.br(0), op.end, op.end);
   return {
     name: 'axis0',
-    params: [I32, I32, I32, I32],
-    locals: [
-      I32,
-      I32,
-      I32,
-      ...new Array<ValType>(taps).fill(I32),
-      V128,
-      ...new Array<ValType>(r + 1).fill(V128),
-    ],
+    params: [I32, I32, I32],
+    locals: [I32, I32, I32, I32, V128, ...new Array<ValType>(r + 1).fill(V128)],
     body: b,
   };
 }
@@ -130,24 +118,22 @@ function axis1(height: number, width: number, r: number): WasmFunction {
 export class SimdGaussianPasses {
   private readonly passes: Passes;
   private readonly f32: Float32Array;
-  private readonly at: { input: number; tmp: number; out: number; rows: number; weights: number };
+  private readonly at: { input: number; tmp: number; out: number; weights: number };
   private readonly memory: WasmMemory;
 
   constructor(
     readonly height: number,
     readonly width: number,
     weights: Float64Array,
-    rowIndex: Int32Array,
+    private readonly rowIndex: Int32Array,
     private readonly colIndex: Int32Array,
   ) {
     if (width < 2) throw new Error(`SIMD gaussian needs a width of at least 2, got ${width}`);
     const r = (weights.length - 1) / 2;
-    const taps = weights.length;
     const sizes = {
-      input: height * width * 4,
+      input: (height + 2 * r) * width * 4,
       tmp: height * (width + 2 * r) * 4,
       out: height * width * 4,
-      rows: height * taps * 4,
       weights: (r + 1) * 16,
     };
     let end = 0;
@@ -160,10 +146,6 @@ export class SimdGaussianPasses {
     this.memory = new wasm.Memory({ initial: Math.ceil(end / 65536) });
     this.f32 = new Float32Array(this.memory.buffer);
     const dv = new DataView(this.memory.buffer);
-    for (let y = 0; y < height; y++) {
-      for (let i = 0; i < taps; i++)
-        dv.setInt32(at.rows + (y * taps + i) * 4, rowIndex[y + i] * width * 4, true);
-    }
     for (let j = 0; j <= r; j++) {
       dv.setFloat64(at.weights + j * 16, weights[r - j], true);
       dv.setFloat64(at.weights + j * 16 + 8, weights[r - j], true);
@@ -173,10 +155,17 @@ export class SimdGaussianPasses {
   }
 
   run(input: Float32Array, out: Float32Array): void {
-    const { height: h, width: w, at, f32, colIndex } = this;
+    const { height: h, width: w, at, f32, rowIndex, colIndex } = this;
     const r = (colIndex.length - w) / 2;
-    f32.set(input, at.input / 4);
-    this.passes.axis0(at.input, at.tmp, at.rows, at.weights);
+    // the map with r reflected rows above and below
+    f32.set(input, at.input / 4 + r * w);
+    for (let i = 0; i < r; i++) {
+      const above = rowIndex[i] * w;
+      const below = rowIndex[r + h + i] * w;
+      f32.set(input.subarray(above, above + w), at.input / 4 + i * w);
+      f32.set(input.subarray(below, below + w), at.input / 4 + (r + h + i) * w);
+    }
+    this.passes.axis0(at.input, at.tmp, at.weights);
     // reflect-pad each intermediate row for the axis-1 pass
     const stride = w + 2 * r;
     for (let y = 0; y < h; y++) {
