@@ -13,7 +13,9 @@ export const roiSchema = z
     width: z.number().int().positive(),
     height: z.number().int().positive(),
   })
-  .describe('Region of interest in original frame pixels; the model sees only this crop');
+  .describe(
+    'Region of interest in upright frame pixels (after `rotate`, which is applied first); the model sees only this crop',
+  );
 
 const syntheticSource = z.object({
   kind: z.literal('synthetic'),

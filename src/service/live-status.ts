@@ -125,6 +125,7 @@ export class LiveStatus {
     const c = this.cameras.get(cameraId)!;
     const t = decider.getThresholds();
     c.thresholds = { image: t.image, pixel: t.pixel };
+    c.className = decider.getClassName();
     return {
       status: c.state as CameraStatePayload['status'],
       className: decider.getClassName(),

@@ -66,8 +66,12 @@ export class ModelStages {
   engineRun = async (tensors: ImageTensor[], jobs: readonly FrameJob[]): Promise<BatchOut> => {
     const B = tensors.length;
     const per = 3 * this.S * this.S;
-    const images = new Float32Array(B * per);
-    tensors.forEach((t, i) => images.set(t.data, i * per));
+    // A batch of one is passed as it is; larger batches are packed into one [B,3,S,S] buffer.
+    let images = tensors[0].data;
+    if (B > 1) {
+      images = new Float32Array(B * per);
+      tensors.forEach((t, i) => images.set(t.data, i * per));
+    }
     const classNames = jobs.map((j) => this.classNameOf(j.frame.cameraId));
     const tok = this.prompts.batch(classNames);
     const out = await this.engine.run({

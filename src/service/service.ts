@@ -169,6 +169,12 @@ export class Service {
       }
     });
     pipeline.start();
+    // Retained state for every camera from the start, also for trigger cameras that wait for a part.
+    for (const [id, state] of Object.entries(pipeline.cameraStates())) {
+      this.status.setCameraState(id, state);
+      this.metrics.setCameraState(id, state);
+      void this.mqtt.publishState(id, this.status.cameraStatePayload(id, this.deciders.get(id)!));
+    }
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: this.mqtt.brokerUrl }, 'inspecting');
   }
 
