@@ -108,6 +108,25 @@ export class AdmissionQueue<T> {
     return undefined;
   }
 
+  /**
+   * Takes up to `count` frames, oldest first. A dropping queue (latest, every-nth) hands out its
+   * newest frames and drops the older ones as replaced-by-newer: the batch has room for `count`
+   * frames of this camera now, and by the next batch newer ones will have arrived. A blocking
+   * queue (keep-all, paused source) hands out its oldest frames: it loses nothing.
+   */
+  takeUpTo(count: number, nowMono: number): T[] {
+    if (!this.blocking) {
+      while (this.items.length > count) this.onDrop(this.items.shift() as T, 'replaced-by-newer');
+    }
+    const out: T[] = [];
+    while (out.length < count) {
+      const item = this.take(nowMono);
+      if (item === undefined) break;
+      out.push(item);
+    }
+    return out;
+  }
+
   /** Resolves once there is room for one more frame (or the queue was closed). */
   space(): Promise<void> {
     if (this.hasSpace() || this.closedFlag) return Promise.resolve();

@@ -1,7 +1,8 @@
 // Forms engine batches across cameras: waits for a first frame, then up to batchDeadlineMs for more,
-// up to the engine's maximum batch. Takes round-robin across cameras so that a busy camera cannot
-// starve the others, and only when asked (the pipeline asks when an engine slot is free): frames
-// wait in the bounded admission queues, where the latest-wins policy keeps them fresh.
+// up to the engine's maximum batch. Shares the batch round-robin across cameras so that a busy camera
+// cannot starve the others, and only when asked (the pipeline asks when an engine slot is free):
+// frames wait in the bounded admission queues, where the latest-wins policy keeps them fresh, and
+// a latest-wins camera contributes its newest frames.
 import type { AdmissionQueue } from '../admit/admission-queue.js';
 import { Signal } from './signal.js';
 
@@ -52,21 +53,40 @@ export class Batcher<T> {
     return batch;
   }
 
+  /**
+   * Shares the room left in the batch among the cameras with queued frames, one frame per camera per
+   * round (round-robin, starting with a different camera each time), then takes each camera's share
+   * (its freshest frames under latest-wins). Frames dropped as stale free their place for another.
+   */
   private fill(batch: T[]): void {
     const n = this.queues.length;
-    let tookInRound = true;
-    while (batch.length < this.o.maxBatch && tookInRound) {
-      tookInRound = false;
-      for (let k = 0; k < n && batch.length < this.o.maxBatch; k++) {
-        const q = this.queues[(this.rr + k) % n];
-        const item = q.take(this.now());
-        if (item !== undefined) {
-          batch.push(item);
-          tookInRound = true;
+    for (;;) {
+      const room = this.o.maxBatch - batch.length;
+      if (room <= 0) return;
+      const share = new Array<number>(n).fill(0);
+      let assigned = 0;
+      for (let progress = true; progress && assigned < room;) {
+        progress = false;
+        for (let k = 0; k < n && assigned < room; k++) {
+          const i = (this.rr + k) % n;
+          if (share[i] < this.queues[i].size) {
+            share[i]++;
+            assigned++;
+            progress = true;
+          }
         }
       }
-      // the next round (and the next batch) starts with the camera after the first one served
-      this.rr = (this.rr + 1) % Math.max(1, n);
+      if (assigned === 0) return;
+      let took = 0;
+      for (let k = 0; k < n; k++) {
+        const i = (this.rr + k) % n;
+        if (share[i] === 0) continue;
+        const items = this.queues[i].takeUpTo(share[i], this.now());
+        for (const item of items) batch.push(item);
+        took += items.length;
+      }
+      this.rr = (this.rr + 1) % n;
+      if (took === assigned) return;
     }
   }
 

@@ -236,10 +236,15 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     try {
       await src.open();
       while (!this.stopRequested) {
+        // a source that answers at once (a folder in cache, an unpaced synthetic line) must not
+        // keep the event loop in microtasks: timers (MQTT keepalive, drain deadline) need turns
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (queue.blocking) await queue.space();
         if (this.stopRequested) break;
         const frame = await src.read();
         if (!frame) break;
+        // the pipeline knows the camera; a source need not (supervised ones set it too)
+        frame.cameraId = cam.config.id;
         const job: FrameJob = {
           frame,
           camera: cam.config,

@@ -137,3 +137,36 @@ test('DropCounter counts by camera and reason and tells listeners', () => {
   assert.deepEqual(heard, ['a/stale', 'a/stale', 'b/engine-error']);
   assert.deepEqual(Object.keys(c.snapshot()).sort(), ['a', 'b']);
 });
+
+test('takeUpTo: a latest-wins queue hands out its newest frames and drops the older ones', () => {
+  const { q, dropped } = queue({ capacity: 3 });
+  q.offer(item(0));
+  q.offer(item(1));
+  q.offer(item(2));
+  assert.deepEqual(
+    q.takeUpTo(1, 0).map((i) => i.seq),
+    [2],
+  );
+  assert.deepEqual(dropped, [
+    [0, 'replaced-by-newer'],
+    [1, 'replaced-by-newer'],
+  ]);
+  q.offer(item(3));
+  q.offer(item(4));
+  assert.deepEqual(
+    q.takeUpTo(5, 0).map((i) => i.seq),
+    [3, 4],
+    'room for all: all of them, oldest first',
+  );
+});
+
+test('takeUpTo: a keep-all queue hands out its oldest frames and loses nothing', () => {
+  const { q, dropped } = queue({ policy: 'keep-all', capacity: 3 });
+  for (let i = 0; i < 3; i++) q.offer(item(i));
+  assert.deepEqual(
+    q.takeUpTo(2, 0).map((i) => i.seq),
+    [0, 1],
+  );
+  assert.equal(q.size, 1);
+  assert.deepEqual(dropped, []);
+});

@@ -5,6 +5,7 @@ import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
 import { benchmarks as model } from './model.js';
 import { benchmarks as mqtt } from './mqtt.js';
+import { benchmarks as pipeline } from './pipeline.js';
 import { benchmarks as preprocess } from './preprocess.js';
 
-export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, mqtt];
+export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, pipeline, mqtt];
