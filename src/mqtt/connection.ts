@@ -109,6 +109,9 @@ export class MqttConnection extends EventEmitter<{
     this.client = client;
 
     client.on('connect', (connack) => {
+      // mqtt.js writes a PUBLISH in several chunks; with Nagle's algorithm the later chunks wait for
+      // the broker's delayed ACK (~10-40 ms per event). Events are latency-sensitive: no Nagle.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       this.attempts = 0;
       this.serverReceiveMaximum = connack.properties?.receiveMaximum ?? 65535;
       client.options.reconnectPeriod = backoff.initialMs;
