@@ -145,10 +145,11 @@ test('an HTTP camera that dies and comes back: reconnecting, then online again, 
     cam.child.kill('SIGKILL');
     // the next reads fail and the supervisor retries in the background; restart the camera once
     // the outage has been noticed
+    // frames still buffered from before the outage may come first: wait for one after it
     const reading = (async () => {
       for (;;) {
         const f = await src.read();
-        if (f) return f;
+        if (f && states.some((e) => e.state === 'reconnecting')) return f;
       }
     })();
     while (!states.some((e) => e.state === 'reconnecting' || e.state === 'offline'))
@@ -163,6 +164,96 @@ test('an HTTP camera that dies and comes back: reconnecting, then online again, 
     assert.equal(sequence.at(-1), 'online');
   } finally {
     await src.close();
+    cam.child.kill('SIGKILL');
+  }
+});
+
+test('a camera that freezes (no data, connection open) is marked stalled and recovers when it resumes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mjpeg-'));
+  writeFileSync(join(dir, '0.jpg'), cv.imencode('.jpg', new cv.Mat(120, 160, cv.CV_8UC3, [0, 90, 0])));
+  const cam = await startCamera(0, dir);
+  const camera = cameraSchema.parse({
+    id: 'frozen',
+    className: 'screw',
+    source: {
+      kind: 'videocapture',
+      uri: `http://127.0.0.1:${cam.port}/stream.mjpg`,
+      api: 'ffmpeg',
+      stallTimeoutMs: 1000,
+      reconnect: { initialMs: 100, maxMs: 400, jitter: 0 },
+    },
+  });
+  const handle = createCameraSource(camera);
+  const states: string[] = [];
+  handle.onState((e) => states.push(e.state));
+  const src = handle.source;
+  try {
+    await src.open();
+    assert.ok(await src.read());
+    cam.child.kill('SIGSTOP'); // the process freezes: TCP stays up, no more frames
+    // frames buffered before the freeze may come first: wait for one after the stall
+    const reading = (async () => {
+      for (;;) {
+        const f = await src.read();
+        if (f && states.includes('stalled')) return f;
+      }
+    })();
+    while (!states.includes('stalled')) await new Promise((r) => setTimeout(r, 50));
+    cam.child.kill('SIGCONT');
+    const f = await reading;
+    assert.ok(f.seq >= 1);
+    assert.equal(states[0], 'online');
+    assert.ok(states.indexOf('stalled') > 0, `states were ${states.join(' -> ')}`);
+    assert.equal(states.at(-1), 'online');
+  } finally {
+    cam.child.kill('SIGCONT');
+    await src.close();
+    cam.child.kill('SIGKILL');
+  }
+});
+
+test('a trigger camera around a live HTTP stream: each trigger yields a frame captured after it, with its part id', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mjpeg-'));
+  writeFileSync(join(dir, '0.jpg'), cv.imencode('.jpg', new cv.Mat(120, 160, cv.CV_8UC3, [0, 0, 200])));
+  const cam = await startCamera(0, dir);
+  const camera = cameraSchema.parse({
+    id: 'plc',
+    className: 'pcb',
+    source: {
+      kind: 'trigger',
+      inner: { kind: 'videocapture', uri: `http://127.0.0.1:${cam.port}/s.mjpg`, api: 'ffmpeg' },
+    },
+    admission: { policy: 'keep-all' },
+  });
+  const decided: { partId?: string; afterTrigger: boolean }[] = [];
+  const stages = createFakeStages({
+    onPublish: (_d, job) =>
+      void decided.push({
+        partId: job.frame.partId,
+        afterTrigger: job.frame.capturedAtMono >= (job.frame.triggeredAtMono ?? Infinity),
+      }),
+  });
+  const p = createPipeline({
+    cameras: [camera],
+    settings: { batchDeadlineMs: 2, maxInFlight: 1, shutdownDrainMs: 1000 },
+    maxBatch: 2,
+    stages,
+  });
+  try {
+    p.start();
+    while (p.cameraStates().plc !== 'online') await new Promise((r) => setTimeout(r, 20));
+    for (const part of ['SN-001', 'SN-002', 'SN-003']) {
+      p.trigger('plc', part);
+      while (decided.length < Number(part.slice(-1))) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(decided, [
+      { partId: 'SN-001', afterTrigger: true },
+      { partId: 'SN-002', afterTrigger: true },
+      { partId: 'SN-003', afterTrigger: true },
+    ]);
+    assert.equal(p.stats().processed, 3, 'no frame without a trigger');
+  } finally {
+    await p.stop();
     cam.child.kill('SIGKILL');
   }
 });
