@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'models/bundles/**', 'native/**/build/**', 'var/**', '.tmp/**', 'native/**/third_party/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'models/bundles/**',
+      'native/**/build/**',
+      'var/**',
+      '.tmp/**',
+      'native/**/third_party/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
