@@ -6,6 +6,7 @@ import type { HsfRunner } from '../hsf/types.js';
 import type { Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
 import { GaussianFilter } from '../postprocess/gaussian.js';
+import { smoothingNeeded } from '../postprocess/smoothing-needed.js';
 import { scoreBatch } from '../postprocess/score.js';
 import { Preprocessor } from '../preprocess/preprocess.js';
 import type { ImageTensor } from '../preprocess/tensor.js';
@@ -16,8 +17,13 @@ import type { FrameJob } from '../pipeline/stages.js';
 export interface ModelResult {
   score: number;
   scoreWithoutHsf: number;
-  /** Smoothed anomaly map float32 [S,S] (gaussian sigma 4, as the official evaluation). */
-  mapSmoothed: Float32Array;
+  /** Anomaly map float32 [S,S] before smoothing. */
+  map: Float32Array;
+  /**
+   * Smoothed map (gaussian sigma 4, as the official evaluation); undefined when no raw value reaches
+   * the camera's pixel threshold, which proves the regions empty (see smoothing-needed.ts).
+   */
+  mapSmoothed?: Float32Array;
   mapSize: number;
   source: ImageTensor['source'];
   /** The class name the prompts were built from. */
@@ -28,6 +34,8 @@ export interface BatchOut {
   out: EngineOutput;
   tensors: ImageTensor[];
   classNames: string[];
+  /** Per image; -Infinity smooths every map. */
+  pixelThresholds?: number[];
 }
 
 export class ModelStages {
@@ -42,6 +50,8 @@ export class ModelStages {
     private readonly hsf: HsfRunner | undefined,
     /** The live class name of a camera (changed at run time by commands). */
     private readonly classNameOf: (cameraId: string) => string,
+    /** The live pixel threshold of a camera; smoothing is skipped where it cannot matter. */
+    private readonly pixelThresholdOf: (cameraId: string) => number = () => -Infinity,
   ) {
     const m = bundle.manifest;
     this.S = m.imageSize;
@@ -81,7 +91,12 @@ export class ModelStages {
       sentences: tok.sentences,
       context: tok.context,
     });
-    return { out, tensors, classNames };
+    return {
+      out,
+      tensors,
+      classNames,
+      pixelThresholds: jobs.map((j) => this.pixelThresholdOf(j.frame.cameraId)),
+    };
   };
 
   /** Scores whole images of one class outside the pipeline (eval, tools): same path as a frame. */
@@ -104,16 +119,23 @@ export class ModelStages {
     return this.fuse({ out, tensors, classNames: images.map(() => className) });
   }
 
-  fuse = async ({ out, tensors, classNames }: BatchOut): Promise<ModelResult[]> => {
+  /** The smoothed map of a result, computed now if fuse skipped it (snapshots of an event). */
+  smoothed(r: ModelResult): Float32Array {
+    return r.mapSmoothed ?? this.smoother.run(r.map);
+  }
+
+  fuse = async ({ out, tensors, classNames, pixelThresholds }: BatchOut): Promise<ModelResult[]> => {
     const scores = await scoreBatch(out, this.hsf, this.bundle.manifest.hsf);
     const SS = this.S * this.S;
     const results: ModelResult[] = [];
     for (let b = 0; b < out.batch; b++) {
       const map = out.anomalyMap.subarray(b * SS, (b + 1) * SS);
+      const smooth = smoothingNeeded(map, pixelThresholds?.[b] ?? -Infinity);
       results.push({
         score: scores.score[b],
         scoreWithoutHsf: scores.scoreWithoutHsf[b],
-        mapSmoothed: this.smoother.run(map),
+        map,
+        mapSmoothed: smooth ? this.smoother.run(map) : undefined,
         mapSize: this.S,
         source: tensors[b].source,
         className: classNames[b],

@@ -25,7 +25,7 @@ import { LiveStatus } from './live-status.js';
 /** The decision plus where its map came from (snapshots map regions back onto the frame). */
 interface Decided {
   decision: DecideResult;
-  source: ModelResult['source'];
+  result: ModelResult;
 }
 
 type ServicePipeline = Pipeline<ReturnType<ModelStages['preprocess']>, BatchOut, ModelResult, Decided>;
@@ -71,7 +71,13 @@ export class Service {
     }
     this.engine = await createEngine(cfg.model, bundle, logger);
     this.hsf = cfg.model.hsf.enabled ? createHsfRunner(hsfKind(cfg, this.engine), logger) : undefined;
-    this.stages = new ModelStages(bundle, this.engine, this.hsf, (id) => this.cameras.get(id)!.className);
+    this.stages = new ModelStages(
+      bundle,
+      this.engine,
+      this.hsf,
+      (id) => this.cameras.get(id)!.className,
+      (id) => this.deciders.get(id)?.getThresholds().pixel ?? -Infinity,
+    );
     for (const cam of cfg.cameras) this.stages.checkClassName(cam.className);
     this.status.setModel({
       bundle: bundle.dir,
@@ -202,16 +208,17 @@ export class Service {
       triggerId: job.frame.triggerId,
       score: result.score,
       scoreWithoutHsf: result.scoreWithoutHsf,
-      mapSmoothed: result.mapSmoothed,
+      // the raw map stands in only where it proves the regions empty (smoothing-needed.ts)
+      mapSmoothed: result.mapSmoothed ?? result.map,
       mapSize: result.mapSize,
       source: result.source,
       timings: job.timings,
     });
-    return { decision, source: result.source };
+    return { decision, result };
   }
 
   /** Events become durable here (MQTT outbox); snapshots and live views follow. */
-  private async publish({ decision: d, source }: Decided, job: FrameJob): Promise<void> {
+  private async publish({ decision: d, result }: Decided, job: FrameJob): Promise<void> {
     const cameraId = job.frame.cameraId;
     this.metrics.score.set({ camera: cameraId }, d.detection.score);
     this.sparkplug?.update(
@@ -238,9 +245,9 @@ export class Service {
           eventId: event.id,
           cameraId,
           frame: job.frame.image,
-          mapSmoothed: d.detection.mapSmoothed,
+          mapSmoothed: this.stages!.smoothed(result),
           mapSize: d.detection.mapSize,
-          source,
+          source: result.source,
           regions: d.detection.regions,
           topic: this.mqtt!.topics.snapshot(cameraId),
         });

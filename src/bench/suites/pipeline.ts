@@ -11,6 +11,7 @@ import { quantile, summarize, type Benchmark, type BenchContext, type BenchResul
 import { cameraSchema, type CameraConfig } from '../../config/schema.js';
 import { Decider, type DecideResult } from '../../postprocess/decide.js';
 import { GaussianFilter } from '../../postprocess/gaussian.js';
+import { smoothingNeeded } from '../../postprocess/smoothing-needed.js';
 import { createPipeline } from '../../pipeline/pipeline.js';
 import type { FrameJob } from '../../pipeline/stages.js';
 import type { CameraSource } from '../../sources/create.js';
@@ -107,9 +108,13 @@ function stages(
           };
         });
       },
-      // post-processing: the gaussian smoothing of each map (as the real fuse stage does)
+      // post-processing: the gaussian smoothing of each map where it can find a region (as the real
+      // fuse stage does: smoothing-needed.ts; the bench cameras' pixel threshold is 0.5)
       hsf: (out: RawResult[]) =>
-        out.map((r) => ({ ...r, mapSmoothed: smoothing ? smoother.run(r.map) : r.map })),
+        out.map((r) => ({
+          ...r,
+          mapSmoothed: smoothing && smoothingNeeded(r.map, 0.5) ? smoother.run(r.map) : r.map,
+        })),
       decide: (r: RawResult & { mapSmoothed: Float32Array }, job: FrameJob): DecideResult => {
         const d = deciders.get(job.frame.cameraId)!.decide({
           seq: job.frame.seq,
