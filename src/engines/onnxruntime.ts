@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import type { Bundle } from '../model/bundle.js';
 import { checkSessionIo } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
+import { runInSubBatches } from './sub-batches.js';
 import type { Engine, EngineInfo, EngineInput, EngineOutput } from './engine.js';
 
 export type OrtProvider = 'cpu' | 'cuda' | 'tensorrt';
@@ -101,25 +102,9 @@ export class OnnxRuntimeEngine implements Engine {
 
   async run(input: EngineInput): Promise<EngineOutput> {
     this.validate(input);
-    const { batch } = input;
-    const max = this.info.maxBatch;
-    if (batch <= max) return this.runChunk(input);
-    const S = this.manifest.imageSize;
-    const perImage = 3 * S * S;
-    const perTokens = input.sentences * input.context;
-    const parts: EngineOutput[] = [];
-    for (let start = 0; start < batch; start += max) {
-      const n = Math.min(max, batch - start);
-      parts.push(
-        await this.runChunk({
-          ...input,
-          batch: n,
-          images: input.images.subarray(start * perImage, (start + n) * perImage),
-          tokens: input.tokens.subarray(start * perTokens, (start + n) * perTokens),
-        }),
-      );
-    }
-    return concatOutputs(parts);
+    return runInSubBatches(input, this.info.maxBatch, this.manifest.imageSize, (chunk) =>
+      this.runChunk(chunk),
+    );
   }
 
   private async runChunk(input: EngineInput): Promise<EngineOutput> {
@@ -162,43 +147,4 @@ export class OnnxRuntimeEngine implements Engine {
   async close(): Promise<void> {
     await this.session.release();
   }
-}
-
-function concat<T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T {
-  const out = make(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-/** Joins the outputs of consecutive sub-batches into one batch. */
-export function concatOutputs(parts: EngineOutput[]): EngineOutput {
-  const first = parts[0];
-  return {
-    ...first,
-    batch: parts.reduce((n, p) => n + p.batch, 0),
-    anomalyMap: concat(
-      parts.map((p) => p.anomalyMap),
-      (n) => new Float32Array(n),
-    ),
-    globalFeature: concat(
-      parts.map((p) => p.globalFeature),
-      (n) => new Float32Array(n),
-    ),
-    textFeatures: concat(
-      parts.map((p) => p.textFeatures),
-      (n) => new Float32Array(n),
-    ),
-    hsfIndices: concat(
-      parts.map((p) => p.hsfIndices),
-      (n) => new Int32Array(n),
-    ),
-    hsfTokens: concat(
-      parts.map((p) => p.hsfTokens),
-      (n) => new Float32Array(n),
-    ),
-  };
 }

@@ -9,7 +9,8 @@ import type { Bundle } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
 import type { HsfResult, HsfRunner, HsfSettings } from '../hsf/types.js';
 import type { Engine, EngineInfo, EngineInput, EngineOutput } from './engine.js';
-import { EngineInputError, concatOutputs } from './onnxruntime.js';
+import { EngineInputError } from './onnxruntime.js';
+import { runInSubBatches } from './sub-batches.js';
 
 // ----- The addon's API (native/node-tensorrt/src/*.cpp) ----------------------------------------------
 
@@ -239,23 +240,7 @@ export class TensorRtEngine implements Engine {
         `engine: tokens hold ${input.tokens.length} ids, [${batch},${sentences},${context}] needs more`,
       );
     }
-    const max = this.info.maxBatch;
-    if (batch <= max) return this.runChunk(input);
-    const perImage = 3 * S * S;
-    const perTokens = sentences * context;
-    const parts: EngineOutput[] = [];
-    for (let start = 0; start < batch; start += max) {
-      const n = Math.min(max, batch - start);
-      parts.push(
-        await this.runChunk({
-          ...input,
-          batch: n,
-          images: input.images.subarray(start * perImage, (start + n) * perImage),
-          tokens: input.tokens.subarray(start * perTokens, (start + n) * perTokens),
-        }),
-      );
-    }
-    return concatOutputs(parts);
+    return runInSubBatches(input, this.info.maxBatch, S, (chunk) => this.runChunk(chunk));
   }
 
   private async runChunk(input: EngineInput): Promise<EngineOutput> {
