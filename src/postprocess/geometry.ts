@@ -3,14 +3,10 @@
 // S x S. Coordinates here are continuous (pixel edges), so a map pixel (i, j) covers
 // [j, j+1) x [i, i+1) and boxes map exactly when the ROI is a multiple of S.
 
-export type Rotation = 0 | 90 | 180 | 270;
+import type { Rect, Rotation } from '../preprocess/tensor.js';
 
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+// one definition of the preprocessing geometry, shared with preprocess/tensor.ts
+export type { Rect, Rotation };
 
 /** Where the map came from: the captured frame size (before rotation) and the crop that was resized. */
 export interface MapSource {
