@@ -33,6 +33,33 @@ function forEachPair(width: number, offset: number, body: () => Code[]): Code[] 
   return b;
 }
 
+interface PairLocals {
+  /** Row start the taps are read from; x is the pair's byte offset in it, o the output row. */
+  base: number;
+  x: number;
+  o: number;
+  p: number;
+  acc: number;
+  /** First of the r + 1 weight locals. */
+  w: number;
+}
+
+/**
+ * Two neighbouring outputs of the symmetric stencil, in scipy's order: centre * w0, then for
+ * j = r..1 acc += (left + right) * w_j; stored as two float32. `load(t)` reads tap t at p.
+ */
+function symmetricPair(l: PairLocals, r: number, load: (tap: number) => Code[]): Code[] {
+  const b: Code[] = [op.localGet(l.base), op.localGet(l.x), op.i32Add, op.localSet(l.p)];
+  b.push(op.localGet(l.o), op.localGet(l.x), op.i32Add);
+  b.push(...load(r), op.localGet(l.w), op.f64x2Mul, op.localSet(l.acc));
+  for (let j = r; j >= 1; j--) {
+    b.push(...load(r - j), ...load(r + j), op.f64x2Add);
+    b.push(op.localGet(l.w + j), op.f64x2Mul, op.localGet(l.acc), op.f64x2Add, op.localSet(l.acc));
+  }
+  b.push(op.localGet(l.acc), op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0, 0));
+  return b;
+}
+
 // axis0(input, tmp, weights): input holds the map with r reflected rows above and below, so tap t
 // of output row y is input row y + t at a constant offset; writes row y of tmp (padded rows of
 // width + 2r floats, at column r).
@@ -46,17 +73,7 @@ function axis0(height: number, width: number, r: number): WasmFunction {
     op.v128Load64Zero(tap * width * 4),
     op.f64x2PromoteLowF32x4,
   ];
-  const pair = (): Code[] => {
-    const b: Code[] = [op.localGet(input), op.localGet(x), op.i32Add, op.localSet(p)];
-    b.push(op.localGet(o), op.localGet(x), op.i32Add);
-    b.push(...load(r), op.localGet(w), op.f64x2Mul, op.localSet(acc));
-    for (let j = r; j >= 1; j--) {
-      b.push(...load(r - j), ...load(r + j), op.f64x2Add);
-      b.push(op.localGet(w + j), op.f64x2Mul, op.localGet(acc), op.f64x2Add, op.localSet(acc));
-    }
-    b.push(op.localGet(acc), op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0, 0));
-    return b;
-  };
+  const pair = (): Code[] => symmetricPair({ base: input, x, o, p, acc, w }, r, load);
   const b: Code[] = [];
   for (let j = 0; j <= r; j++) b.push(op.localGet(weights), op.v128Load(j * 16), op.localSet(w + j));
   b.push(op.i32Const(0), op.localSet(y));
@@ -82,17 +99,7 @@ function axis1(height: number, width: number, r: number): WasmFunction {
   const acc = 8;
   const w = 9;
   const load = (at: number): Code[] => [op.localGet(p), op.v128Load64Zero(at * 4), op.f64x2PromoteLowF32x4];
-  const pair = (): Code[] => {
-    const b: Code[] = [op.localGet(line), op.localGet(x), op.i32Add, op.localSet(p)];
-    b.push(op.localGet(o), op.localGet(x), op.i32Add);
-    b.push(...load(r), op.localGet(w), op.f64x2Mul, op.localSet(acc));
-    for (let j = r; j >= 1; j--) {
-      b.push(...load(r - j), ...load(r + j), op.f64x2Add);
-      b.push(op.localGet(w + j), op.f64x2Mul, op.localGet(acc), op.f64x2Add, op.localSet(acc));
-    }
-    b.push(op.localGet(acc), op.f32x4DemoteF64x2Zero, op.v128Store64Lane(0, 0));
-    return b;
-  };
+  const pair = (): Code[] => symmetricPair({ base: line, x, o, p, acc, w }, r, load);
   const b: Code[] = [];
   for (let j = 0; j <= r; j++) b.push(op.localGet(weights), op.v128Load(j * 16), op.localSet(w + j));
   b.push(op.i32Const(0), op.localSet(y));
