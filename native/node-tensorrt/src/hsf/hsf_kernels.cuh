@@ -19,15 +19,26 @@
 
 #include "hsf_cuda.h"
 
-namespace hsf {
+// The host build (hsf_cpu.cpp) compiles this file again, as plain C++, under another namespace so the
+// two builds of the same templates never share a symbol.
+#ifndef HSF_NAMESPACE
+#define HSF_NAMESPACE hsf
+#endif
+
+namespace HSF_NAMESPACE {
 
 constexpr int kThreads = 256;
 
-/** Dynamic shared memory of hsfKernel: G (or f and u' after K-Means), S, q, 4 K-vectors, ints. */
+/** Doubles of Smem after G: S (K*k), q, qOverN2, up, down (k each), dist, closest, cand, best (K each). */
+inline size_t smemDoubles(int K, int k) { return (size_t)K * k + 4 * (size_t)k + 4 * (size_t)K; }
+/** Ints of Smem: counts (k), labels, bestLabels (K each), centres (k), starts (k + 1), members (K). */
+inline size_t smemInts(int K, int k) { return 3 * (size_t)k + 1 + 3 * (size_t)K; }
+
+/** Dynamic shared memory of hsfKernel: G (or f and u' after K-Means), then smemDoubles and smemInts. */
 inline size_t smemBytes(int K, int L, int D, int k) {
   (void)L;
   const size_t gSize = (size_t)K * K > (size_t)2 * D ? (size_t)K * K : (size_t)2 * D;
-  return (gSize + (size_t)K * k + k + 4 * (size_t)K) * sizeof(double) + (2 * (size_t)k + 2 * (size_t)K) * sizeof(int);
+  return (gSize + smemDoubles(K, k)) * sizeof(double) + smemInts(K, k) * sizeof(int);
 }
 
 HSF_DEVICE double dadd(double a, double b) { return __dadd_rn(a, b); }
@@ -54,8 +65,13 @@ struct Rng {
 
 struct Smem {
   double* G;  // K*K (reused for the fusion vectors after K-Means)
-  double* S;  // K*k
+  double* S;  // k*K, cluster-major: S[c*K + i] = sum over the members j of c of G[i][j]
   double* q;  // k
+  // per-cluster terms of the distances, computed once per cluster with the very operations of the
+  // inline expressions (so the same values): q/n^2, n/(n+1), n/(n-1)
+  double* qOverN2;
+  double* up;
+  double* down;  // k each
   double* dist;
   double* closest;
   double* cand;
@@ -64,7 +80,28 @@ struct Smem {
   int* labels;   // K
   int* bestLabels;
   int* centres;  // k
+  int* starts;   // k + 1: cluster c's members are members[starts[c] .. starts[c+1]), ascending
+  int* members;  // K
 };
+
+/** Points m at the arrays that follow G in one buffer (shared memory, or the host's workspace). */
+HSF_DEVICE void layoutSmem(Smem& m, double* afterG, int K, int k) {
+  m.S = afterG;
+  m.q = m.S + K * k;
+  m.qOverN2 = m.q + k;
+  m.up = m.qOverN2 + k;
+  m.down = m.up + k;
+  m.dist = m.down + k;
+  m.closest = m.dist + K;
+  m.cand = m.closest + K;
+  m.best = m.cand + K;
+  m.counts = (int*)(m.best + K);
+  m.labels = m.counts + k;
+  m.bestLabels = m.labels + K;
+  m.centres = m.bestLabels + K;
+  m.starts = m.centres + k;
+  m.members = m.starts + k + 1;
+}
 
 HSF_DEVICE double pairDistance(const double* G, int K, int a, int b) {
   return dsub(dadd(G[a * K + a], G[b * K + b]), dmul(2.0, G[a * K + b]));
@@ -73,6 +110,19 @@ HSF_DEVICE double pairDistance(const double* G, int K, int a, int b) {
 HSF_DEVICE double distanceToMean(double gii, double sic, double qc, int n) {
   const double nd = (double)n;
   return dadd(dsub(gii, ddiv(dmul(2.0, sic), nd)), ddiv(qc, dmul(nd, nd)));
+}
+
+/** distanceToMean with q_c / n_c^2 taken from m.qOverN2 (the same value, so the same result). */
+HSF_DEVICE double distanceToCluster(const Smem& m, double gii, double sic, int c) {
+  return dadd(dsub(gii, ddiv(dmul(2.0, sic), (double)m.counts[c])), m.qOverN2[c]);
+}
+
+/** One thread: the cached per-cluster terms of cluster c from m.q and m.counts. */
+HSF_DEVICE void refreshCluster(Smem& m, int c) {
+  const double nd = (double)m.counts[c];
+  m.qOverN2[c] = ddiv(m.q[c], dmul(nd, nd));
+  m.up[c] = ddiv(nd, nd + 1.0);
+  m.down[c] = ddiv(nd, nd - 1.0);
 }
 
 // Step 2 (one thread): greedy k-means++, as seedCentres in kmeans-gram.ts.
@@ -170,25 +220,215 @@ HSF_DEVICE void fillEmptyClusters(int K, int k, Smem& m) {
   }
 }
 
-// All threads: counts (thread 0), rows of S (thread per row), Q (thread per cluster), as memberSums.
+// All threads, as memberSums: counts and the member lists (thread 0, a counting sort, so each list is
+// ascending), rows of S (thread per row), Q and the cached per-cluster terms (thread per cluster).
+// Summing each cluster's members in ascending order adds exactly what the reference's scatter over
+// ascending j adds, in the same order, so S and Q are the same bits.
 HSF_DEVICE void memberSums(const double* G, int K, int k, Smem& m) {
   if (threadIdx.x == 0) {
     for (int c = 0; c < k; c++) m.counts[c] = 0;
     for (int i = 0; i < K; i++) m.counts[m.labels[i]]++;
+    m.starts[0] = 0;
+    for (int c = 0; c < k; c++) m.starts[c + 1] = m.starts[c] + m.counts[c];
+    for (int c = 0; c < k; c++) m.centres[c] = m.starts[c];  // fill cursors (centres are free here)
+    for (int i = 0; i < K; i++) m.members[m.centres[m.labels[i]]++] = i;
   }
-  for (int i = threadIdx.x; i < K; i += blockDim.x) {
-    double* si = m.S + i * k;
-    for (int c = 0; c < k; c++) si[c] = 0;
-    for (int j = 0; j < K; j++) si[m.labels[j]] = dadd(si[m.labels[j]], G[i * K + j]);
+  __syncthreads();
+  // Row i of S in thread i, reading G[j][i] for G[i][j] (G is symmetric, both hold the same bits):
+  // consecutive threads read consecutive values, and on the host (one thread) the i loop has no
+  // dependency chain, so the adds of many rows overlap.
+  for (int i = threadIdx.x; i < K; i += blockDim.x)
+    for (int c = 0; c < k; c++) m.S[c * K + i] = 0;
+  for (int c = 0; c < k; c++) {
+    for (int u = m.starts[c]; u < m.starts[c + 1]; u++) {
+      const double* gj = G + m.members[u] * K;
+      double* sc = m.S + c * K;
+      for (int i = threadIdx.x; i < K; i += blockDim.x) sc[i] = dadd(sc[i], gj[i]);
+    }
   }
   __syncthreads();
   for (int c = threadIdx.x; c < k; c += blockDim.x) {
     double acc = 0;
-    for (int i = 0; i < K; i++)
-      if (m.labels[i] == c) acc = dadd(acc, m.S[i * k + c]);
+    for (int u = m.starts[c]; u < m.starts[c + 1]; u++) acc = dadd(acc, m.S[c * K + m.members[u]]);
     m.q[c] = acc;
+    refreshCluster(m, c);
   }
   __syncthreads();
+}
+
+/**
+ * K-Means on G (in shared memory), as kmeansFromGram: all threads of the block call it, thread 0
+ * owns the serial decisions; the labels of the best init end in m.bestLabels. shFlag and shMove are
+ * block-shared ints. Runs inits firstInit, firstInit + initStep, ... < n_init (each init draws from
+ * its own seed, so the host can share them out between threads and keep the lowest inertia, the
+ * lowest init on ties: the sequential result). Returns the best inertia (meaningful in thread 0);
+ * *bestInit gets its init (-1 when no init ran).
+ */
+HSF_DEVICE double kmeansBlock(const double* G, int K, int k, const HsfKMeansParams& p, Smem& m, int& shFlag,
+                              int& shMove, int firstInit = 0, int initStep = 1, int* bestInit = nullptr) {
+  const int tid = threadIdx.x;
+  double bestInertia = INFINITY;  // meaningful in thread 0
+  if (bestInit) *bestInit = -1;
+  Rng rng;
+  for (int r = firstInit; r < p.n_init; r += initStep) {
+    if (tid == 0) {
+      rng.s = p.seed + (uint32_t)r * 0x9E3779B9u;
+      seedCentres(G, K, k, m, rng);
+    }
+    __syncthreads();
+    for (int i = tid; i < K; i += blockDim.x) {
+      int bestC = 0;
+      double bestD = INFINITY;
+      for (int c = 0; c < k; c++) {
+        const double d = pairDistance(G, K, i, m.centres[c]);
+        if (d < bestD) {
+          bestD = d;
+          bestC = c;
+        }
+      }
+      m.labels[i] = bestC;
+      m.dist[i] = bestD;
+    }
+    __syncthreads();
+    double inertia = INFINITY;  // thread 0's: the stop decision is made there and broadcast
+    int iterations = 0;
+    while (true) {
+      if (tid == 0) fillEmptyClusters(K, k, m);
+      __syncthreads();
+      memberSums(G, K, k, m);
+      if (tid == 0) shFlag = 0;
+      __syncthreads();
+      for (int i = tid; i < K; i += blockDim.x) {
+        const double gii = G[i * K + i];
+        const int own = m.labels[i];
+        int bestC = own;  // a tie keeps the current cluster
+        double bestD = distanceToCluster(m, gii, m.S[own * K + i], own);
+        for (int c = 0; c < k; c++) {
+          const double d = distanceToCluster(m, gii, m.S[c * K + i], c);
+          if (d < bestD) {
+            bestD = d;
+            bestC = c;
+          }
+        }
+        if (bestC != own) shFlag = 1;
+        m.labels[i] = bestC;
+        m.dist[i] = bestD;
+      }
+      __syncthreads();
+      if (tid == 0) {
+        double next = 0;
+        for (int i = 0; i < K; i++) next = dadd(next, m.dist[i]);
+        iterations++;
+        const double drop = dsub(inertia, next);
+        inertia = next;
+        shMove = (!shFlag || drop <= dmul(p.tol, next) || iterations >= p.max_iter) ? 1 : 0;
+      }
+      __syncthreads();
+      const int stop = shMove;
+      __syncthreads();
+      if (stop) break;
+    }
+    if (tid == 0) fillEmptyClusters(K, k, m);
+    __syncthreads();
+    if (p.hartigan) {
+      for (int pass = 0; pass < p.max_iter; pass++) {
+        memberSums(G, K, k, m);
+        if (tid == 0) shFlag = 0;
+        __syncthreads();
+        for (int i = 0; i < K; i++) {
+          if (tid == 0) {
+            shMove = -1;
+            const int a = m.labels[i];
+            const int na = m.counts[a];
+            if (na != 1) {
+              const double gii = G[i * K + i];
+              const double removeGain = dmul(m.down[a], distanceToCluster(m, gii, m.S[a * K + i], a));
+              int bestB = -1;
+              double bestCost = removeGain;
+              for (int c = 0; c < k; c++) {
+                if (c == a) continue;
+                const double cost = dmul(m.up[c], distanceToCluster(m, gii, m.S[c * K + i], c));
+                if (cost < bestCost) {
+                  bestCost = cost;
+                  bestB = c;
+                }
+              }
+              if (bestB >= 0 && dsub(removeGain, bestCost) > dmul(1e-12, removeGain)) {
+                m.q[a] = dadd(dsub(m.q[a], dmul(2.0, m.S[a * K + i])), gii);
+                m.q[bestB] = dadd(dadd(m.q[bestB], dmul(2.0, m.S[bestB * K + i])), gii);
+                m.counts[a]--;
+                m.counts[bestB]++;
+                refreshCluster(m, a);
+                refreshCluster(m, bestB);
+                m.labels[i] = bestB;
+                shMove = a * k + bestB;  // encodes (from, to)
+                shFlag = 1;
+              }
+            }
+          }
+          __syncthreads();
+          const int mv = shMove;
+          if (mv >= 0) {
+            const int a = mv / k;
+            const int bb = mv % k;
+            for (int j = tid; j < K; j += blockDim.x) {
+              const double gji = G[i * K + j];  // = G[j][i], read along the row
+              m.S[a * K + j] = dsub(m.S[a * K + j], gji);
+              m.S[bb * K + j] = dadd(m.S[bb * K + j], gji);
+            }
+          }
+          __syncthreads();
+        }
+        const int moved = shFlag;
+        __syncthreads();
+        if (!moved) break;
+      }
+    }
+    memberSums(G, K, k, m);
+    if (tid == 0) {
+      double total = 0;
+      for (int i = 0; i < K; i++) {
+        const int c = m.labels[i];
+        total = dadd(total, distanceToMean(G[i * K + i], m.S[c * K + i], m.q[c], m.counts[c]));
+      }
+      shFlag = total < bestInertia ? 1 : 0;
+      if (shFlag) {
+        bestInertia = total;
+        if (bestInit) *bestInit = r;
+      }
+    }
+    __syncthreads();
+    if (shFlag)
+      for (int i = tid; i < K; i += blockDim.x) m.bestLabels[i] = m.labels[i];
+    __syncthreads();
+  }
+  return bestInertia;
+}
+
+/**
+ * One thread, as fuseAndScore: normalises the cluster feature f (D values, in place), writes
+ * u' = normalise(alpha f + (1 - alpha) u) to fused and returns softmax(100 u'.t)[abnormal].
+ */
+template <typename T>
+HSF_DEVICE float finishFusion(double* feature, double* fused, const T* u, const T* t, int D, double alpha) {
+  double ss = 0;
+  for (int d = 0; d < D; d++) ss = dadd(ss, dmul(feature[d], feature[d]));
+  const double inv = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
+  for (int d = 0; d < D; d++) feature[d] = dmul(feature[d], inv);
+  const double beta = dsub(1.0, alpha);
+  ss = 0;
+  for (int d = 0; d < D; d++) {
+    fused[d] = dadd(dmul(alpha, feature[d]), dmul(beta, ld(u, d)));
+    ss = dadd(ss, dmul(fused[d], fused[d]));
+  }
+  const double inv2 = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
+  double normal = 0, abnormal = 0;
+  for (int d = 0; d < D; d++) {
+    fused[d] = dmul(fused[d], inv2);
+    normal = dadd(normal, dmul(fused[d], ld(t, d)));
+    abnormal = dadd(abnormal, dmul(fused[d], ld(t, D + d)));
+  }
+  return (float)ddiv(1.0, dadd(1.0, exp(dsub(dmul(100.0, normal), dmul(100.0, abnormal)))));
 }
 
 /**
@@ -265,16 +505,7 @@ HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* 
   const int gSize = K * K > 2 * D ? K * K : 2 * D;
   Smem m;
   m.G = smem;
-  m.S = m.G + gSize;
-  m.q = m.S + K * k;
-  m.dist = m.q + k;
-  m.closest = m.dist + K;
-  m.cand = m.closest + K;
-  m.best = m.cand + K;
-  m.counts = (int*)(m.best + K);
-  m.labels = m.counts + k;
-  m.bestLabels = m.labels + K;
-  m.centres = m.bestLabels + K;
+  layoutSmem(m, m.G + gSize, K, k);
   HSF_SHARED(int, shFlag);
   HSF_SHARED(int, shMove);
   HSF_SHARED(int, shBad);
@@ -304,138 +535,7 @@ HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* 
   }
 
   // K-Means, as kmeansFromGram. Thread 0 owns the serial decisions.
-  double bestInertia = INFINITY;  // meaningful in thread 0
-  Rng rng;
-  for (int r = 0; r < p.n_init; r++) {
-    if (tid == 0) {
-      rng.s = p.seed + (uint32_t)r * 0x9E3779B9u;
-      seedCentres(G, K, k, m, rng);
-    }
-    __syncthreads();
-    for (int i = tid; i < K; i += blockDim.x) {
-      int bestC = 0;
-      double bestD = INFINITY;
-      for (int c = 0; c < k; c++) {
-        const double d = pairDistance(G, K, i, m.centres[c]);
-        if (d < bestD) {
-          bestD = d;
-          bestC = c;
-        }
-      }
-      m.labels[i] = bestC;
-      m.dist[i] = bestD;
-    }
-    __syncthreads();
-    double inertia = INFINITY;  // thread 0's: the stop decision is made there and broadcast
-    int iterations = 0;
-    while (true) {
-      if (tid == 0) fillEmptyClusters(K, k, m);
-      __syncthreads();
-      memberSums(G, K, k, m);
-      if (tid == 0) shFlag = 0;
-      __syncthreads();
-      for (int i = tid; i < K; i += blockDim.x) {
-        const double gii = G[i * K + i];
-        const double* si = m.S + i * k;
-        const int own = m.labels[i];
-        int bestC = own;  // a tie keeps the current cluster
-        double bestD = distanceToMean(gii, si[own], m.q[own], m.counts[own]);
-        for (int c = 0; c < k; c++) {
-          const double d = distanceToMean(gii, si[c], m.q[c], m.counts[c]);
-          if (d < bestD) {
-            bestD = d;
-            bestC = c;
-          }
-        }
-        if (bestC != own) shFlag = 1;
-        m.labels[i] = bestC;
-        m.dist[i] = bestD;
-      }
-      __syncthreads();
-      if (tid == 0) {
-        double next = 0;
-        for (int i = 0; i < K; i++) next = dadd(next, m.dist[i]);
-        iterations++;
-        const double drop = dsub(inertia, next);
-        inertia = next;
-        shMove = (!shFlag || drop <= dmul(p.tol, next) || iterations >= p.max_iter) ? 1 : 0;
-      }
-      __syncthreads();
-      const int stop = shMove;
-      __syncthreads();
-      if (stop) break;
-    }
-    if (tid == 0) fillEmptyClusters(K, k, m);
-    __syncthreads();
-    if (p.hartigan) {
-      for (int pass = 0; pass < p.max_iter; pass++) {
-        memberSums(G, K, k, m);
-        if (tid == 0) shFlag = 0;
-        __syncthreads();
-        for (int i = 0; i < K; i++) {
-          if (tid == 0) {
-            shMove = -1;
-            const int a = m.labels[i];
-            const int na = m.counts[a];
-            if (na != 1) {
-              const double gii = G[i * K + i];
-              const double* si = m.S + i * k;
-              const double removeGain = dmul(ddiv((double)na, (double)(na - 1)), distanceToMean(gii, si[a], m.q[a], na));
-              int bestB = -1;
-              double bestCost = removeGain;
-              for (int c = 0; c < k; c++) {
-                if (c == a) continue;
-                const int nb = m.counts[c];
-                const double cost = dmul(ddiv((double)nb, (double)(nb + 1)), distanceToMean(gii, si[c], m.q[c], nb));
-                if (cost < bestCost) {
-                  bestCost = cost;
-                  bestB = c;
-                }
-              }
-              if (bestB >= 0 && dsub(removeGain, bestCost) > dmul(1e-12, removeGain)) {
-                m.q[a] = dadd(dsub(m.q[a], dmul(2.0, si[a])), gii);
-                m.q[bestB] = dadd(dadd(m.q[bestB], dmul(2.0, si[bestB])), gii);
-                m.counts[a]--;
-                m.counts[bestB]++;
-                m.labels[i] = bestB;
-                shMove = a * k + bestB;  // encodes (from, to)
-                shFlag = 1;
-              }
-            }
-          }
-          __syncthreads();
-          const int mv = shMove;
-          if (mv >= 0) {
-            const int a = mv / k;
-            const int bb = mv % k;
-            for (int j = tid; j < K; j += blockDim.x) {
-              const double gji = G[j * K + i];
-              m.S[j * k + a] = dsub(m.S[j * k + a], gji);
-              m.S[j * k + bb] = dadd(m.S[j * k + bb], gji);
-            }
-          }
-          __syncthreads();
-        }
-        const int moved = shFlag;
-        __syncthreads();
-        if (!moved) break;
-      }
-    }
-    memberSums(G, K, k, m);
-    if (tid == 0) {
-      double total = 0;
-      for (int i = 0; i < K; i++) {
-        const int c = m.labels[i];
-        total = dadd(total, distanceToMean(G[i * K + i], m.S[i * k + c], m.q[c], m.counts[c]));
-      }
-      shFlag = total < bestInertia ? 1 : 0;
-      if (shFlag) bestInertia = total;
-    }
-    __syncthreads();
-    if (shFlag)
-      for (int i = tid; i < K; i += blockDim.x) m.bestLabels[i] = m.labels[i];
-    __syncthreads();
-  }
+  const double bestInertia = kmeansBlock(G, K, k, p, m, shFlag, shMove);
 
   // Fusion, as clusterCentres + fuseAndScore. G is free now: it holds f and u'.
   if (tid == 0) {
@@ -463,26 +563,7 @@ HSF_GLOBAL void HSF_LAUNCH_BOUNDS(kThreads) hsfKernel(const T* tokens, const T* 
   }
   __syncthreads();
   if (tid == 0) {
-    double ss = 0;
-    for (int d = 0; d < D; d++) ss = dadd(ss, dmul(feature[d], feature[d]));
-    const double inv = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
-    for (int d = 0; d < D; d++) feature[d] = dmul(feature[d], inv);
-    const T* u = uIn + (size_t)b * D;
-    const double beta = dsub(1.0, alpha);
-    ss = 0;
-    for (int d = 0; d < D; d++) {
-      fused[d] = dadd(dmul(alpha, feature[d]), dmul(beta, ld(u, d)));
-      ss = dadd(ss, dmul(fused[d], fused[d]));
-    }
-    const double inv2 = ddiv(1.0, fmax(__dsqrt_rn(ss), 1e-12));
-    const T* t = tIn + (size_t)b * 2 * D;
-    double normal = 0, abnormal = 0;
-    for (int d = 0; d < D; d++) {
-      fused[d] = dmul(fused[d], inv2);
-      normal = dadd(normal, dmul(fused[d], ld(t, d)));
-      abnormal = dadd(abnormal, dmul(fused[d], ld(t, D + d)));
-    }
-    scores[b] = (float)ddiv(1.0, dadd(1.0, exp(dsub(dmul(100.0, normal), dmul(100.0, abnormal)))));
+    scores[b] = finishFusion(feature, fused, uIn + (size_t)b * D, tIn + (size_t)b * 2 * D, D, alpha);
     if (inertiaOut) inertiaOut[b] = bestInertia;
   }
   __syncthreads();
@@ -532,4 +613,4 @@ HSF_GLOBAL void topkGatherKernel(const float* patch, const float* tIn, int L, in
   }
 }
 
-}  // namespace hsf
+}  // namespace HSF_NAMESPACE
