@@ -73,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ntrt::registerTrtLibrary(env, exports);
   ntrt::registerTrtSession(env, exports);
   ntrt::registerHsf(env, exports);
+  ntrt::registerHsfCpu(env, exports);
   return exports;
 }
 

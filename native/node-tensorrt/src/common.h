@@ -10,6 +10,7 @@ void registerCudaInfo(Napi::Env env, Napi::Object exports);
 void registerTrtLibrary(Napi::Env env, Napi::Object exports);
 void registerTrtSession(Napi::Env env, Napi::Object exports);
 void registerHsf(Napi::Env env, Napi::Object exports);
+void registerHsfCpu(Napi::Env env, Napi::Object exports);
 
 /** A CUDA error as "cudaErrorNoDevice (100): no CUDA-capable device is detected". */
 std::string cudaErrorText(int code);

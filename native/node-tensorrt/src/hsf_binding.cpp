@@ -5,6 +5,7 @@
 //    host inputs, used by src/hsf/gpu.ts when the engine's outputs are on the host.
 // Without CUDA or without the kernels every entry point reports why, and the service uses the CPU.
 #include "common.h"
+#include "hsf_args.h"
 #include "hsf_device.h"
 
 #include <cstring>
@@ -220,28 +221,6 @@ class RunnerWorker : public Napi::AsyncWorker {
   double alpha_;
   HsfHostResult result_;
 };
-
-int positiveInt(Napi::Env env, Napi::Object o, const char* name) {
-  Napi::Value v = o.Get(name);
-  if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 1 ||
-      v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int32Value())) {
-    throw Napi::TypeError::New(env, std::string("hsf.run: ") + name + " must be a positive integer");
-  }
-  return v.As<Napi::Number>().Int32Value();
-}
-
-Napi::Float32Array floats(Napi::Env env, Napi::Object o, const char* name, size_t want) {
-  Napi::Value v = o.Get(name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw Napi::TypeError::New(env, std::string("hsf.run: ") + name + " must be a Float32Array");
-  }
-  auto a = v.As<Napi::Float32Array>();
-  if (a.ElementLength() != want) {
-    throw Napi::RangeError::New(env, std::string("hsf.run: ") + name + " holds " + std::to_string(a.ElementLength()) +
-                                         " floats, the shape needs " + std::to_string(want));
-  }
-  return a;
-}
 
 Napi::Value RunnerRunChecked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
