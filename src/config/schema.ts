@@ -224,6 +224,13 @@ export const modelSchema = z.object({
     .object({
       enabled: z.boolean().default(true),
       device: z.enum(['auto', 'cpu', 'gpu']).default('auto'),
+      threads: z
+        .number()
+        .int()
+        .min(0)
+        .max(64)
+        .default(0)
+        .describe('threads of the native CPU HSF; 0 = min(2, cores)'),
     })
     .prefault({}),
 });

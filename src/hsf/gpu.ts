@@ -3,10 +3,7 @@
 // them as `addon.hsf`. Without the addon, its kernels or a device, asking for the GPU runner fails
 // with a clear error and `auto` uses the CPU. (TensorRtEngine.runWithGpuHsf runs the kernels on the
 // engine's device buffers itself; this runner is for host inputs and for checks.)
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { requireHsfAddon } from './addon.js';
 import type { HsfInput, HsfResult, HsfRunner, HsfSettings } from './types.js';
 import { HsfInputError, validateHsfInput } from './validate.js';
 
@@ -29,32 +26,17 @@ export class HsfGpuUnavailableError extends Error {
   override name = 'HsfGpuUnavailableError';
 }
 
-function addonPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const p = join(dir, 'native', 'node-tensorrt', 'build', 'Release', 'node_tensorrt.node');
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  throw new HsfGpuUnavailableError(
-    'GPU HSF unavailable: node-tensorrt addon not built (native/node-tensorrt/build.sh)',
-  );
-}
-
 /** Loads the addon's hsf binding, or throws HsfGpuUnavailableError saying why. */
 export function loadHsfGpuBinding(): HsfAddonBinding {
-  const path = addonPath();
   let addon: { hsf?: HsfAddonBinding };
   try {
-    addon = createRequire(import.meta.url)(path) as { hsf?: HsfAddonBinding };
+    addon = requireHsfAddon<{ hsf?: HsfAddonBinding }>();
   } catch (err) {
-    throw new HsfGpuUnavailableError(
-      `GPU HSF unavailable: loading ${path} failed: ${(err as Error).message}`,
-    );
+    throw new HsfGpuUnavailableError(`GPU HSF unavailable: ${(err as Error).message}`);
   }
   if (!addon.hsf || typeof addon.hsf.createRunner !== 'function') {
     throw new HsfGpuUnavailableError(
-      `GPU HSF unavailable: ${path} has no hsf binding (built without the HSF kernels)`,
+      'GPU HSF unavailable: the addon has no hsf binding (built without the HSF kernels)',
     );
   }
   if (!addon.hsf.available()) throw new HsfGpuUnavailableError(`GPU HSF unavailable: ${addon.hsf.reason()}`);

@@ -70,7 +70,11 @@ export class Service {
       );
     }
     this.engine = await createEngine(cfg.model, bundle, logger);
-    this.hsf = cfg.model.hsf.enabled ? createHsfRunner(hsfKind(cfg, this.engine), logger) : undefined;
+    this.hsf = cfg.model.hsf.enabled
+      ? createHsfRunner(hsfKind(cfg, this.engine), logger, {
+          threads: cfg.model.hsf.threads || undefined,
+        })
+      : undefined;
     this.stages = new ModelStages(
       bundle,
       this.engine,

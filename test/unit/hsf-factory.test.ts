@@ -26,7 +26,7 @@ const gpuHere = !describeHsf().gpu.startsWith('GPU HSF unavailable');
 test("'cpu' gives the CPU runner and logs the choice", () => {
   const { lines, logger } = recorder();
   assert.equal(createHsfRunner('cpu', logger).kind, 'cpu');
-  assert.deepEqual(lines[0].obj, { hsf: 'cpu' });
+  assert.equal((lines[0].obj as { hsf: string }).hsf, 'cpu');
 });
 
 test(
