@@ -3,7 +3,7 @@
 // so max(smoothed) <= max(raw): a raw map with every value below the pixel threshold smooths to a
 // map without a single defective pixel, and its regions are empty either way. The margin covers
 // float rounding of the weights; a NaN always asks for smoothing so the decision still reports it.
-const MARGIN = 1e-5;
+export const MARGIN = 1e-5;
 
 /** Whether the smoothed map can hold a pixel at or above `pixelThreshold` (false: regions are empty). */
 export function smoothingNeeded(map: Float32Array, pixelThreshold: number): boolean {
