@@ -5,8 +5,7 @@ import type { Engine, EngineOutput } from '../engines/engine.js';
 import type { HsfRunner } from '../hsf/types.js';
 import type { Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
-import { GaussianFilter } from '../postprocess/gaussian.js';
-import { smoothingNeeded } from '../postprocess/smoothing-needed.js';
+import { RegionMapper } from '../postprocess/region-map.js';
 import { scoreBatch } from '../postprocess/score.js';
 import { Preprocessor } from '../preprocess/preprocess.js';
 import type { ImageTensor } from '../preprocess/tensor.js';
@@ -20,10 +19,15 @@ export interface ModelResult {
   /** Anomaly map float32 [S,S] before smoothing. */
   map: Float32Array;
   /**
-   * Smoothed map (gaussian sigma 4, as the official evaluation); undefined when no raw value reaches
-   * the camera's pixel threshold, which proves the regions empty (see smoothing-needed.ts).
+   * Smoothed map (gaussian sigma 4, as the official evaluation), when fuse smoothed it whole;
+   * smoothed(result) makes it on demand (snapshots).
    */
   mapSmoothed?: Float32Array;
+  /**
+   * The map regions are extracted from: the smoothed values wherever the camera's pixel threshold
+   * can be reached, the raw map elsewhere, where neither reaches it (region-map.ts).
+   */
+  regionMap: Float32Array;
   mapSize: number;
   source: ImageTensor['source'];
   /** The class name the prompts were built from. */
@@ -41,7 +45,7 @@ export interface BatchOut {
 export class ModelStages {
   private readonly pre: Preprocessor;
   private readonly prompts: PromptTokenCache;
-  private readonly smoother: GaussianFilter;
+  private readonly regions: RegionMapper;
   private readonly S: number;
 
   constructor(
@@ -61,7 +65,7 @@ export class ModelStages {
       std: m.normalize.std as [number, number, number],
     });
     this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts);
-    this.smoother = new GaussianFilter(this.S, this.S, { sigma: 4, truncate: 4 });
+    this.regions = new RegionMapper(this.S, { sigma: 4, truncate: 4 });
   }
 
   /** Tokenises a class name now, so a bad name fails at start or at set-class, not mid-stream. */
@@ -121,7 +125,7 @@ export class ModelStages {
 
   /** The smoothed map of a result, computed now if fuse skipped it (snapshots of an event). */
   smoothed(r: ModelResult): Float32Array {
-    return r.mapSmoothed ?? this.smoother.run(r.map);
+    return r.mapSmoothed ?? this.regions.full.run(r.map);
   }
 
   fuse = async ({ out, tensors, classNames, pixelThresholds }: BatchOut): Promise<ModelResult[]> => {
@@ -130,12 +134,13 @@ export class ModelStages {
     const results: ModelResult[] = [];
     for (let b = 0; b < out.batch; b++) {
       const map = out.anomalyMap.subarray(b * SS, (b + 1) * SS);
-      const smooth = smoothingNeeded(map, pixelThresholds?.[b] ?? -Infinity);
+      const rm = this.regions.run(map, pixelThresholds?.[b] ?? -Infinity);
       results.push({
         score: scores.score[b],
         scoreWithoutHsf: scores.scoreWithoutHsf[b],
         map,
-        mapSmoothed: smooth ? this.smoother.run(map) : undefined,
+        mapSmoothed: rm.smoothed === 'full' ? rm.map : undefined,
+        regionMap: rm.map,
         mapSize: this.S,
         source: tensors[b].source,
         className: classNames[b],

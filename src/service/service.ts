@@ -212,8 +212,8 @@ export class Service {
       triggerId: job.frame.triggerId,
       score: result.score,
       scoreWithoutHsf: result.scoreWithoutHsf,
-      // the raw map stands in only where it proves the regions empty (smoothing-needed.ts)
-      mapSmoothed: result.mapSmoothed ?? result.map,
+      // smoothed wherever a region can be, raw where neither reaches the threshold (region-map.ts)
+      mapSmoothed: result.regionMap,
       mapSize: result.mapSize,
       source: result.source,
       timings: job.timings,

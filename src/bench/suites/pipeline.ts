@@ -10,8 +10,7 @@ import type { Mat } from '@u4/opencv4nodejs';
 import { quantile, summarize, type Benchmark, type BenchContext, type BenchResult } from '../harness.js';
 import { cameraSchema, type CameraConfig } from '../../config/schema.js';
 import { Decider, type DecideResult } from '../../postprocess/decide.js';
-import { GaussianFilter } from '../../postprocess/gaussian.js';
-import { smoothingNeeded } from '../../postprocess/smoothing-needed.js';
+import { RegionMapper } from '../../postprocess/region-map.js';
 import { createPipeline } from '../../pipeline/pipeline.js';
 import type { FrameJob } from '../../pipeline/stages.js';
 import type { CameraSource } from '../../sources/create.js';
@@ -85,7 +84,7 @@ function stages(
       }),
     ]),
   );
-  const smoother = new GaussianFilter(S, S, { sigma: 4, truncate: 4 });
+  const regionMapper = new RegionMapper(S, { sigma: 4, truncate: 4 });
   const side = Math.min(width, height);
   const tensor: Tensor = {
     source: { width, height, roi: { x: Math.floor((width - side) / 2), y: 0, width: side, height: side } },
@@ -108,12 +107,12 @@ function stages(
           };
         });
       },
-      // post-processing: the gaussian smoothing of each map where it can find a region (as the real
-      // fuse stage does: smoothing-needed.ts; the bench cameras' pixel threshold is 0.5)
+      // post-processing: the gaussian smoothing of each map where a region can be (as the real fuse
+      // stage does: region-map.ts; the bench cameras' pixel threshold is 0.5)
       hsf: (out: RawResult[]) =>
         out.map((r) => ({
           ...r,
-          mapSmoothed: smoothing && smoothingNeeded(r.map, 0.5) ? smoother.run(r.map) : r.map,
+          mapSmoothed: smoothing ? regionMapper.run(r.map, 0.5).map : r.map,
         })),
       decide: (r: RawResult & { mapSmoothed: Float32Array }, job: FrameJob): DecideResult => {
         const d = deciders.get(job.frame.cameraId)!.decide({
