@@ -6,12 +6,14 @@ import { loadOpenCV } from '../util/opencv.js';
 import type { Frame } from './frame.js';
 import type { FrameSource } from './source.js';
 import { Pacer } from './pacer.js';
+import { probeTcp, streamEndpoint } from './stream-probe.js';
 
 export type CaptureApi = 'any' | 'gstreamer' | 'ffmpeg' | 'v4l2';
 
 // OpenCV's cv::VideoCaptureAPIs and cv::VideoCaptureProperties values (stable across 4.x)
 const API_IDS: Record<CaptureApi, number> = { any: 0, v4l2: 200, gstreamer: 1800, ffmpeg: 1900 };
 const CAP_PROP_POS_FRAMES = 1;
+const PROBE_TIMEOUT_MS = 3000;
 
 /**
  * For network streams opened through FFmpeg: fail within 5 s instead of FFmpeg's default (which can
@@ -27,6 +29,8 @@ export interface VideoCaptureSourceOptions {
   fps?: number;
   /** A video file starts again at the end instead of ending. */
   loop?: boolean;
+  /** How long the TCP check of a network source may take before the open fails (default 3000). */
+  probeTimeoutMs?: number;
 }
 
 export type UriKind = 'device' | 'file' | 'stream' | 'gstreamer';
@@ -81,9 +85,11 @@ export class VideoCaptureSource implements FrameSource {
         : this.uriKind === 'file'
           ? this.path
           : String(this.o.uri);
+    await this.probe();
+    if (this.closed) return;
     let cap: VideoCapture;
     try {
-      // Note: the binding opens synchronously; FFmpeg's timeout above bounds the wait for streams
+      // Note: the binding opens synchronously; probe() and FFmpeg's timeout bound the wait
       cap = new cv.VideoCapture(target as never, API_IDS[this.o.api]);
     } catch (err) {
       throw new Error(
@@ -95,6 +101,18 @@ export class VideoCaptureSource implements FrameSource {
       return;
     }
     this.cap = cap;
+  }
+
+  /** Fails fast, without blocking, when a network source's host does not accept TCP (stream-probe.ts). */
+  private async probe(): Promise<void> {
+    if (this.uriKind !== 'stream' && this.uriKind !== 'gstreamer') return;
+    const endpoint = streamEndpoint(String(this.o.uri));
+    if (!endpoint) return;
+    try {
+      await probeTcp(endpoint.host, endpoint.port, this.o.probeTimeoutMs ?? PROBE_TIMEOUT_MS);
+    } catch (err) {
+      throw new Error(`cannot open video source ${describe(this.o.uri)}: ${(err as Error).message}`);
+    }
   }
 
   async read(): Promise<Frame | null> {
