@@ -9,6 +9,7 @@ import {
   type MapSource,
 } from './geometry.js';
 import { loadOpenCV } from '../util/opencv.js';
+import { HotRowScanner } from './hot-rows.js';
 
 export interface RegionOptions {
   /** Map value at or above which a pixel is defective. */
@@ -34,6 +35,18 @@ export class MapError extends Error {
   override name = 'MapError';
 }
 
+const scanners = new Map<number, { scanner: HotRowScanner; flags: Uint8Array }>();
+
+/** Flags of the rows with a value >= threshold or a NaN, or undefined when there is none. */
+function hotRows(map: Float32Array, mapSize: number, threshold: number): Uint8Array | undefined {
+  let s = scanners.get(mapSize);
+  if (!s) {
+    s = { scanner: new HotRowScanner(mapSize, mapSize), flags: new Uint8Array(mapSize) };
+    scanners.set(mapSize, s);
+  }
+  return s.scanner.scan(map, threshold, s.flags) ? s.flags : undefined;
+}
+
 export function validateMap(map: Float32Array, mapSize: number): void {
   if (!(map instanceof Float32Array)) throw new MapError('anomaly map must be a Float32Array');
   if (!Number.isInteger(mapSize) || mapSize <= 0)
@@ -53,15 +66,19 @@ export function extractRegions(
   validateMap(map, mapSize);
   validateMapSource(src);
   const n = mapSize * mapSize;
-  // First pass in JS: ">=" semantics (cv.threshold is ">"), a NaN check, and the bounding box of the
-  // defective pixels, so OpenCV labels only that box (a normal frame never reaches OpenCV at all).
+  // The rows holding a defective pixel or a NaN (SIMD, hot-rows.ts); a normal frame stops here.
+  const rowFlags = hotRows(map, mapSize, opts.pixelThreshold);
+  if (!rowFlags) return { regions: [], total: 0, defectivePixels: 0 };
+  // First pass in JS over those rows: ">=" semantics (cv.threshold is ">"), a NaN check, and the
+  // bounding box of the defective pixels, so OpenCV labels only that box.
   let defective = 0;
   let minX = mapSize;
   let minY = mapSize;
   let maxX = -1;
   let maxY = -1;
-  for (let y = 0, i = 0; y < mapSize; y++) {
-    for (let x = 0; x < mapSize; x++, i++) {
+  for (let y = 0; y < mapSize; y++) {
+    if (!rowFlags[y]) continue;
+    for (let x = 0, i = y * mapSize; x < mapSize; x++, i++) {
       const v = map[i];
       if (v >= opts.pixelThreshold) {
         defective++;
