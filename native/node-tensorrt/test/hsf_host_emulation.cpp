@@ -26,17 +26,7 @@ std::barrier<>* emuBarrier = nullptr;
 void* emuSmem = nullptr;
 
 inline void __syncthreads() { emuBarrier->arrive_and_wait(); }
-// IEEE double operations, one rounding each (built with -ffp-contract=off: no fused multiply-add)
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dsub_rn(double a, double b) { return a - b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
-inline double __ddiv_rn(double a, double b) { return a / b; }
-inline double __dsqrt_rn(double a) { return std::sqrt(a); }
-using std::exp;
-using std::floor;
-using std::fmax;
-using std::isfinite;
-using std::log;
+#include "../src/hsf/hsf_host_ops.h"
 
 #define HSF_DEVICE inline
 #define HSF_GLOBAL

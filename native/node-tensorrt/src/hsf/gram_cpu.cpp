@@ -68,39 +68,25 @@ __attribute__((target("avx2,fma"))) void gramRowsAvx2(const PackedRows& p, int r
     for (size_t t = 0; t < tiles.size(); t++) {
       const int i0 = tiles[t].i0, j0 = tiles[t].j0;
       // rows of the i block that belong to another thread's range are computed but not stored
-      const float* a0p = block(p, c, i0);
-      const float* a1p = block(p, c, i0 + 1);
-      const float* a2p = block(p, c, i0 + 2);
-      const float* b0p = block(p, c, j0);
-      const float* b1p = block(p, c, j0 + 1);
-      const float* b2p = block(p, c, j0 + 2);
-      const float* b3p = block(p, c, j0 + 3);
+      const float* ap[kTileI];
+      const float* bp[kTileJ];
+      for (int a = 0; a < kTileI; a++) ap[a] = block(p, c, i0 + a);
+      for (int b = 0; b < kTileJ; b++) bp[b] = block(p, c, j0 + b);
+      // 12 accumulators: the loops below are unrolled whole, so they stay in registers
       double* s = &acc[t * kTileI * kTileJ * 4];
-      __m256d s00 = _mm256_loadu_pd(s), s01 = _mm256_loadu_pd(s + 4), s02 = _mm256_loadu_pd(s + 8),
-              s03 = _mm256_loadu_pd(s + 12), s10 = _mm256_loadu_pd(s + 16), s11 = _mm256_loadu_pd(s + 20),
-              s12 = _mm256_loadu_pd(s + 24), s13 = _mm256_loadu_pd(s + 28), s20 = _mm256_loadu_pd(s + 32),
-              s21 = _mm256_loadu_pd(s + 36), s22 = _mm256_loadu_pd(s + 40), s23 = _mm256_loadu_pd(s + 44);
+      __m256d sum[kTileI][kTileJ];
+      for (int a = 0; a < kTileI; a++)
+        for (int b = 0; b < kTileJ; b++) sum[a][b] = _mm256_loadu_pd(s + 4 * (a * kTileJ + b));
       for (int e = 0; e < kChunk; e += 4) {
-        const __m256d a0 = load4(a0p + e), a1 = load4(a1p + e), a2 = load4(a2p + e);
-        __m256d b = load4(b0p + e);
-        s00 = _mm256_fmadd_pd(a0, b, s00);
-        s10 = _mm256_fmadd_pd(a1, b, s10);
-        s20 = _mm256_fmadd_pd(a2, b, s20);
-        b = load4(b1p + e);
-        s01 = _mm256_fmadd_pd(a0, b, s01);
-        s11 = _mm256_fmadd_pd(a1, b, s11);
-        s21 = _mm256_fmadd_pd(a2, b, s21);
-        b = load4(b2p + e);
-        s02 = _mm256_fmadd_pd(a0, b, s02);
-        s12 = _mm256_fmadd_pd(a1, b, s12);
-        s22 = _mm256_fmadd_pd(a2, b, s22);
-        b = load4(b3p + e);
-        s03 = _mm256_fmadd_pd(a0, b, s03);
-        s13 = _mm256_fmadd_pd(a1, b, s13);
-        s23 = _mm256_fmadd_pd(a2, b, s23);
+        __m256d av[kTileI];
+        for (int a = 0; a < kTileI; a++) av[a] = load4(ap[a] + e);
+        for (int b = 0; b < kTileJ; b++) {
+          const __m256d bv = load4(bp[b] + e);
+          for (int a = 0; a < kTileI; a++) sum[a][b] = _mm256_fmadd_pd(av[a], bv, sum[a][b]);
+        }
       }
-      const __m256d sums[kTileI * kTileJ] = {s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23};
-      for (int q = 0; q < kTileI * kTileJ; q++) _mm256_storeu_pd(s + 4 * q, sums[q]);
+      for (int a = 0; a < kTileI; a++)
+        for (int b = 0; b < kTileJ; b++) _mm256_storeu_pd(s + 4 * (a * kTileJ + b), sum[a][b]);
     }
   }
   for (size_t t = 0; t < tiles.size(); t++) {

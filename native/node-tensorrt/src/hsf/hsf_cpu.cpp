@@ -28,16 +28,7 @@ constexpr Dim threadIdx{0, 0};
 constexpr Dim blockIdx{0, 0};
 constexpr Dim blockDim{1, 1};
 inline void __syncthreads() {}
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dsub_rn(double a, double b) { return a - b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
-inline double __ddiv_rn(double a, double b) { return a / b; }
-inline double __dsqrt_rn(double a) { return std::sqrt(a); }
-using std::exp;
-using std::floor;
-using std::fmax;
-using std::isfinite;
-using std::log;
+#include "hsf_host_ops.h"  // in this namespace on purpose: the kernel code finds them here
 }  // namespace hsf_cpu
 
 #include "hsf_kernels.cuh"
