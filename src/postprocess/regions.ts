@@ -69,15 +69,47 @@ export function extractRegions(
   // The rows holding a defective pixel or a NaN (SIMD, hot-rows.ts); a normal frame stops here.
   const rowFlags = hotRows(map, mapSize, opts.pixelThreshold);
   if (!rowFlags) return { regions: [], total: 0, defectivePixels: 0 };
-  // First pass in JS over those rows: ">=" semantics (cv.threshold is ">"), a NaN check, and the
-  // bounding box of the defective pixels, so OpenCV labels only that box.
+  // Runs of flagged rows are labelled one by one: no 8-connected region crosses a row without a
+  // defective pixel, so two defects far apart cost two small boxes instead of one spanning both.
+  // Bands come top to bottom, so the regions keep OpenCV's raster order (the sort's tie-break).
+  const ctx: LabelContext = { map, mapSize, n, src, opts, perPixel: framePixelsPerMapPixel(mapSize, src) };
+  const all: Region[] = [];
+  let defective = 0;
+  for (let y = 0; y < mapSize;) {
+    if (!rowFlags[y]) {
+      y++;
+      continue;
+    }
+    const y0 = y;
+    while (y < mapSize && rowFlags[y]) y++;
+    defective += labelBand(ctx, y0, y, all);
+  }
+  all.sort((a, b) => b.maxScore - a.maxScore || b.areaPx - a.areaPx);
+  const cap = opts.maxRegions ?? DEFAULT_MAX_REGIONS;
+  return { regions: all.slice(0, cap), total: all.length, defectivePixels: defective };
+}
+
+interface LabelContext {
+  map: Float32Array;
+  mapSize: number;
+  /** Pixels of the map (the area percentages' whole). */
+  n: number;
+  src: MapSource;
+  opts: RegionOptions;
+  perPixel: number;
+}
+
+/** Labels the defective pixels of rows [y0, y1) into `out`; returns how many pixels are defective. */
+function labelBand(ctx: LabelContext, y0: number, y1: number, out: Region[]): number {
+  const { map, mapSize, n, src, opts, perPixel } = ctx;
+  // ">=" semantics (cv.threshold is ">"), a NaN check, and the bounding box of the defective
+  // pixels, so OpenCV labels only that box
   let defective = 0;
   let minX = mapSize;
   let minY = mapSize;
   let maxX = -1;
   let maxY = -1;
-  for (let y = 0; y < mapSize; y++) {
-    if (!rowFlags[y]) continue;
+  for (let y = y0; y < y1; y++) {
     for (let x = 0, i = y * mapSize; x < mapSize; x++, i++) {
       const v = map[i];
       if (v >= opts.pixelThreshold) {
@@ -89,7 +121,7 @@ export function extractRegions(
       } else if (Number.isNaN(v)) throw new MapError(`anomaly map holds NaN at index ${i}`);
     }
   }
-  if (defective === 0) return { regions: [], total: 0, defectivePixels: 0 };
+  if (defective === 0) return 0;
 
   const bw = maxX - minX + 1;
   const bh = maxY - minY + 1;
@@ -121,8 +153,6 @@ export function extractRegions(
     }
   }
 
-  const perPixel = framePixelsPerMapPixel(mapSize, src);
-  const all: Region[] = [];
   for (let l = 1; l < count; l++) {
     // stats and centroids are relative to the labelled box
     const left = st[l * 5] + minX;
@@ -135,7 +165,7 @@ export function extractRegions(
     const box = mapRectToFrame({ x: left, y: top, width, height }, mapSize, src);
     // OpenCV's centroid is in pixel-index coordinates: the centre of pixel j is j + 0.5 on our edges.
     const c = mapPointToFrame(cen[l * 2] + minX + 0.5, cen[l * 2 + 1] + minY + 0.5, mapSize, src);
-    all.push({
+    out.push({
       ...box,
       areaPx: Math.round(area * perPixel),
       areaPct: round(areaPct, 4),
@@ -144,9 +174,7 @@ export function extractRegions(
       centroid: { x: round(c.x, 2), y: round(c.y, 2) },
     });
   }
-  all.sort((a, b) => b.maxScore - a.maxScore || b.areaPx - a.areaPx);
-  const cap = opts.maxRegions ?? DEFAULT_MAX_REGIONS;
-  return { regions: all.slice(0, cap), total: all.length, defectivePixels: defective };
+  return defective;
 }
 
 function round(v: number, digits: number): number {
