@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Mat } from '@u4/opencv4nodejs';
 import { OnnxRuntimeEngine } from '../engines/onnxruntime.js';
-import { CpuHsfRunner } from '../hsf/cpu.js';
+import { createHsfRunner } from '../hsf/index.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
 import { gaussianFilter } from '../postprocess/gaussian.js';
@@ -138,7 +138,7 @@ export async function runInfer(opts: InferOptions): Promise<number> {
     mean: bundle.manifest.normalize.mean,
     std: bundle.manifest.normalize.std,
   });
-  const hsf = new CpuHsfRunner();
+  const hsf = createHsfRunner('cpu', logger);
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const names = stems(opts.inputs);

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { OnnxRuntimeEngine } from '../../engines/onnxruntime.js';
-import { CpuHsfRunner } from '../../hsf/cpu.js';
+import { createHsfRunner } from '../../hsf/index.js';
 import { loadBundle, type Bundle } from '../../model/bundle.js';
 import { PromptTokenCache } from '../../model/prompts.js';
 import { gaussianFilter } from '../../postprocess/gaussian.js';
@@ -117,7 +117,7 @@ async function benchOurs(c: ModelCase, ctx: BenchContext): Promise<BenchResult> 
   try {
     const S = bundle.manifest.imageSize;
     const prompts = new PromptTokenCache(bundle.tokenizer, bundle.manifest.prompts);
-    const hsf = new CpuHsfRunner();
+    const hsf = createHsfRunner('cpu'); // what the service runs: native when built
     const image = new Float32Array(3 * S * S);
     for (let i = 0; i < image.length; i++) image[i] = Math.sin(i * 0.001);
     const once = async () => {
