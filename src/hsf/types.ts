@@ -1,5 +1,6 @@
 // The one HSF (Hybrid Semantic Fusion) interface. The engine's outputs decide where it runs:
-// on the CPU (TypeScript) when they are on the host, on the GPU (node-tensorrt) when they stay there.
+// on the CPU (native or TypeScript, index.ts) when they are on the host, on the GPU (node-tensorrt) when
+// they stay there.
 
 export interface HsfSettings {
   kClusters: number;
