@@ -194,3 +194,18 @@ test(
     });
   },
 );
+
+test(
+  'concurrent runs (libuv pool threads sharing the worker pool) each get their own right answer',
+  { skip },
+  async () => {
+    const settings = { kClusters: 8, alpha: 0.2 };
+    const inputs = [1, 3, 1, 2, 1, 4, 1, 2].map((batch, i) => synthetic(batch, 40, 2, 96, 500 + 17 * i));
+    const want = inputs.map((input) => new CpuHsfRunner().runSync(input, settings));
+    const runners = [1, 2, 3].map((threads) => new NativeCpuHsfRunner(binding!, {}, threads));
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all(inputs.map((input, i) => runners[(i + round) % 3].run(input, settings)));
+      got.forEach((g, i) => assertSame(g, want[i], `round ${round}, input ${i}`));
+    }
+  },
+);
