@@ -1,6 +1,8 @@
-// The map that regions are extracted from, smoothed only where a region can be. A smoothed pixel is a
-// convex combination of the raw pixels within the kernel radius r (smoothing-needed.ts), so it can
-// reach the pixel threshold only within r of a raw pixel that does. Smoothing a window around those
+// The map that regions are extracted from, smoothed only where a region can be. scipy's
+// gaussian_filter is a convex combination (positive weights summing to 1, reflect borders): a smoothed
+// pixel is at most the largest raw pixel within the kernel radius r, so it can reach the pixel
+// threshold only within r of a raw pixel that does (most frames on a good line have none, and skip
+// smoothing altogether). Smoothing a window around those
 // pixels (reaching r further, or to the image edge, where the reflect border is the full image's)
 // gives the full smoothing's exact values inside that box (the same float operations per pixel;
 // tested bit for bit), and every pixel outside stays below the threshold either way, so the
@@ -8,7 +10,6 @@
 // instead of the whole 518 x 518 map.
 import { GaussianFilter, type GaussianOptions } from './gaussian.js';
 import { HotRowScanner } from './hot-rows.js';
-import { MARGIN } from './smoothing-needed.js';
 
 export interface Box {
   x0: number;
@@ -27,6 +28,11 @@ export interface RegionMap {
   boxes?: Box[];
 }
 
+/**
+ * A raw value this far under the threshold counts as reaching it: the margin covers the float
+ * rounding of the weights. A NaN always counts, so the decision still reports it.
+ */
+export const MARGIN = 1e-5;
 /** Windows are rounded up to multiples of this, so a few filter sizes serve every defect. */
 const WINDOW_STEP = 64;
 /** Filters kept for window sizes (each compiles a WebAssembly kernel for its size). */
