@@ -29,7 +29,10 @@ export interface HsfRunnerOptions {
  * The CPU runner: the native path of the node-tensorrt addon when it is built (the same results,
  * several times faster), else the TypeScript runner, with the reason logged.
  */
-function createCpuRunner(logger: HsfLogger | undefined, opts: HsfRunnerOptions): HsfRunner {
+export function createCpuHsfRunner(
+  logger?: HsfLogger,
+  opts: HsfRunnerOptions = {},
+): NativeCpuHsfRunner | CpuHsfRunner {
   try {
     const runner = new NativeCpuHsfRunner(loadHsfCpuBinding(), opts.kmeans, opts.threads);
     logger?.info(
@@ -56,7 +59,7 @@ export function createHsfRunner(
   logger?: HsfLogger,
   opts: HsfRunnerOptions = {},
 ): HsfRunner {
-  if (kind === 'cpu') return createCpuRunner(logger, opts);
+  if (kind === 'cpu') return createCpuHsfRunner(logger, opts);
   try {
     const runner = createGpuHsfRunner();
     logger?.info({ hsf: 'gpu' }, 'HSF runs on the GPU (node-tensorrt CUDA kernels)');
@@ -64,7 +67,7 @@ export function createHsfRunner(
   } catch (err) {
     if (kind === 'gpu' || !(err instanceof HsfGpuUnavailableError)) throw err;
     logger?.warn({ hsf: 'cpu', reason: err.message }, 'HSF falls back to the CPU');
-    return createCpuRunner(logger, opts);
+    return createCpuHsfRunner(logger, opts);
   }
 }
 

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { kmeans as mlKmeans } from 'ml-kmeans';
 import { CpuHsfRunner } from '../../hsf/cpu.js';
 import { FusionWorkspace, clusterCentres, fuseAndScore } from '../../hsf/fusion.js';
-import { loadHsfCpuBinding, NativeCpuHsfRunner } from '../../hsf/native-cpu.js';
+import { createCpuHsfRunner } from '../../hsf/index.js';
+import { NativeCpuHsfRunner } from '../../hsf/native-cpu.js';
 import { clusteredTokens } from '../../hsf/synthetic.js';
 import type { HsfInput } from '../../hsf/types.js';
 import { writeNpy } from '../../util/npy.js';
@@ -81,15 +82,6 @@ export function benchInput(batch: number): HsfInput {
   return { batch, topK: ROWS, layers: LAYERS, embedDim: DIM, tokens, globalFeature, textFeatures };
 }
 
-/** What the service uses on the CPU: the native path when the addon is built, else TypeScript. */
-function serviceCpuRunner(): CpuHsfRunner | NativeCpuHsfRunner {
-  try {
-    return new NativeCpuHsfRunner(loadHsfCpuBinding());
-  } catch {
-    return new CpuHsfRunner();
-  }
-}
-
 function runnerFacts(runner: CpuHsfRunner | NativeCpuHsfRunner): Record<string, unknown> {
   return runner instanceof NativeCpuHsfRunner
     ? {
@@ -110,7 +102,8 @@ function ours(batch: number, typescript = false): Benchmark {
       : `ms per image: our CPU HSF as the service runs it (native when built) at batch ${batch}, 100x4x768, k=20`,
     async run() {
       const input = benchInput(batch);
-      const runner = typescript ? new CpuHsfRunner() : serviceCpuRunner();
+      // what the service uses on the CPU: the native path when the addon is built, else TypeScript
+      const runner = typescript ? new CpuHsfRunner() : createCpuHsfRunner();
       const timed = withCpuTime(() => runner.runSync(input, SETTINGS), batch);
       const samples = await measure(timed.fn, {
         per: batch,
