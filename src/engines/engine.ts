@@ -14,6 +14,31 @@ export interface EngineInput {
   context: number;
 }
 
+export class EngineInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineInputError';
+  }
+}
+
+/** Checks a batch against the bundle's image size before any backend sees it (every backend). */
+export function validateEngineInput(input: EngineInput, imageSize: number): void {
+  const S = imageSize;
+  const { batch, sentences, context } = input;
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new EngineInputError(`engine: batch must be >= 1, got ${batch}`);
+  if (input.images.length !== batch * 3 * S * S) {
+    throw new EngineInputError(
+      `engine: images hold ${input.images.length} floats, [${batch},3,${S},${S}] needs ${batch * 3 * S * S}`,
+    );
+  }
+  if (input.tokens.length !== batch * sentences * context || context < 1 || context > 77) {
+    throw new EngineInputError(
+      `engine: tokens hold ${input.tokens.length} ids for [${batch},${sentences},${context}] (context 1..77)`,
+    );
+  }
+}
+
 /** What the engine returns for a batch, on the host. Shapes as in docs/model-bundle.md. */
 export interface EngineOutput {
   batch: number;

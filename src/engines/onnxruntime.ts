@@ -6,7 +6,14 @@ import type { Bundle } from '../model/bundle.js';
 import { checkSessionIo } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
 import { runInSubBatches } from './sub-batches.js';
-import type { Engine, EngineInfo, EngineInput, EngineOutput } from './engine.js';
+import {
+  EngineInputError,
+  validateEngineInput,
+  type Engine,
+  type EngineInfo,
+  type EngineInput,
+  type EngineOutput,
+} from './engine.js';
 
 export type OrtProvider = 'cpu' | 'cuda' | 'tensorrt';
 
@@ -20,12 +27,8 @@ export interface OrtEngineOptions {
   logger?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
 
-export class EngineInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineInputError';
-  }
-}
+// (re-exported: callers and tests import it from here)
+export { EngineInputError };
 
 function sessionOptions(providers: OrtProvider[], threads: number): ort.InferenceSession.SessionOptions {
   return {
@@ -83,25 +86,8 @@ export class OnnxRuntimeEngine implements Engine {
     );
   }
 
-  private validate(input: EngineInput): void {
-    const S = this.manifest.imageSize;
-    const { batch, sentences, context } = input;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw new EngineInputError(`engine: batch must be >= 1, got ${batch}`);
-    if (input.images.length !== batch * 3 * S * S) {
-      throw new EngineInputError(
-        `engine: images hold ${input.images.length} floats, [${batch},3,${S},${S}] needs ${batch * 3 * S * S}`,
-      );
-    }
-    if (input.tokens.length !== batch * sentences * context || context < 1 || context > 77) {
-      throw new EngineInputError(
-        `engine: tokens hold ${input.tokens.length} ids for [${batch},${sentences},${context}] (context 1..77)`,
-      );
-    }
-  }
-
   async run(input: EngineInput): Promise<EngineOutput> {
-    this.validate(input);
+    validateEngineInput(input, this.manifest.imageSize);
     return runInSubBatches(input, this.info.maxBatch, this.manifest.imageSize, (chunk) =>
       this.runChunk(chunk),
     );

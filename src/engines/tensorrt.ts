@@ -8,8 +8,15 @@ import { fileURLToPath } from 'node:url';
 import type { Bundle } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
 import type { HsfResult, HsfRunner, HsfSettings } from '../hsf/types.js';
-import type { Engine, EngineInfo, EngineInput, EngineOutput } from './engine.js';
-import { EngineInputError } from './onnxruntime.js';
+import {
+  EngineInputError,
+  validateEngineInput,
+  type Engine,
+  type EngineInfo,
+  type EngineInput,
+  type EngineOutput,
+} from './engine.js';
+
 import { runInSubBatches } from './sub-batches.js';
 
 // ----- The addon's API (native/node-tensorrt/src/*.cpp) ----------------------------------------------
@@ -226,21 +233,10 @@ export class TensorRtEngine implements Engine {
   }
 
   async run(input: EngineInput): Promise<EngineOutput> {
-    const S = this.manifest.imageSize;
-    const { batch, sentences, context } = input;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw new EngineInputError(`engine: batch must be >= 1, got ${batch}`);
-    if (input.images.length !== batch * 3 * S * S) {
-      throw new EngineInputError(
-        `engine: images hold ${input.images.length} floats, [${batch},3,${S},${S}] needs ${batch * 3 * S * S}`,
-      );
-    }
-    if (input.tokens.length !== batch * sentences * context) {
-      throw new EngineInputError(
-        `engine: tokens hold ${input.tokens.length} ids, [${batch},${sentences},${context}] needs more`,
-      );
-    }
-    return runInSubBatches(input, this.info.maxBatch, S, (chunk) => this.runChunk(chunk));
+    validateEngineInput(input, this.manifest.imageSize);
+    return runInSubBatches(input, this.info.maxBatch, this.manifest.imageSize, (chunk) =>
+      this.runChunk(chunk),
+    );
   }
 
   private async runChunk(input: EngineInput): Promise<EngineOutput> {
@@ -263,6 +259,7 @@ export class TensorRtEngine implements Engine {
     input: EngineInput,
     settings: HsfSettings,
   ): Promise<{ output: EngineOutput; hsf: HsfResult }> {
+    validateEngineInput(input, this.manifest.imageSize);
     const S = this.manifest.imageSize;
     const { batch, sentences, context } = input;
     if (batch > this.info.maxBatch) {
