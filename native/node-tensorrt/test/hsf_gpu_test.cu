@@ -17,36 +17,9 @@
 #include <vector>
 
 #include "../src/hsf/hsf_cuda.h"
+#include "npy_reader.h"
 
 namespace {
-
-struct Npy {
-  std::vector<size_t> shape;
-  std::vector<char> bytes;
-};
-
-// Reads the .npy files hsf-dump-reference.ts writes (version 1.0, little-endian, C order).
-bool readNpy(const std::string& path, const char* descr, Npy* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  char pre[10];
-  f.read(pre, 10);
-  const uint16_t hlen = (uint8_t)pre[8] | ((uint8_t)pre[9] << 8);
-  std::string header(hlen, ' ');
-  f.read(&header[0], hlen);
-  if (header.find(descr) == std::string::npos) {
-    std::fprintf(stderr, "%s: dtype is not %s\n", path.c_str(), descr);
-    return false;
-  }
-  const size_t a = header.find('(');
-  const size_t b = header.find(')');
-  std::stringstream ss(header.substr(a + 1, b - a - 1));
-  std::string tok;
-  while (std::getline(ss, tok, ','))
-    if (tok.find_first_not_of(' ') != std::string::npos) out->shape.push_back(std::stoul(tok));
-  out->bytes.assign(std::istreambuf_iterator<char>(f), {});
-  return true;
-}
 
 #define CHECK_CUDA(x)                                                                     \
   do {                                                                                    \
@@ -66,10 +39,10 @@ struct Case {
 bool loadCase(const std::string& dir, Case* c) {
   std::ifstream p(dir + "/params.txt");
   if (!p || !(p >> c->k >> c->alpha)) return false;
-  return readNpy(dir + "/tokens.npy", "<f4", &c->tokens) && readNpy(dir + "/u.npy", "<f4", &c->u) &&
-         readNpy(dir + "/t.npy", "<f4", &c->t) && readNpy(dir + "/labels.npy", "<i4", &c->labels) &&
-         readNpy(dir + "/scores.npy", "<f4", &c->scores) && readNpy(dir + "/fused.npy", "<f4", &c->fused) &&
-         readNpy(dir + "/feature.npy", "<f4", &c->feature);
+  return readNpy(dir + "/tokens.npy", &c->tokens, "<f4") && readNpy(dir + "/u.npy", &c->u, "<f4") &&
+         readNpy(dir + "/t.npy", &c->t, "<f4") && readNpy(dir + "/labels.npy", &c->labels, "<i4") &&
+         readNpy(dir + "/scores.npy", &c->scores, "<f4") && readNpy(dir + "/fused.npy", &c->fused, "<f4") &&
+         readNpy(dir + "/feature.npy", &c->feature, "<f4");
 }
 
 template <typename T>
@@ -204,8 +177,8 @@ int main(int argc, char** argv) {
     failures += runCase(name, c, std::string(name) == "synthetic_b32");
     ran++;
     Npy patch, topk;
-    if (readNpy(dir + "/" + name + "/patch_tokens.npy", "<f4", &patch) &&
-        readNpy(dir + "/" + name + "/topk_indices.npy", "<i4", &topk))
+    if (readNpy(dir + "/" + name + "/patch_tokens.npy", &patch, "<f4") &&
+        readNpy(dir + "/" + name + "/topk_indices.npy", &topk, "<i4"))
       failures += gatherCase(name, patch, c.t, topk, c.tokens);
   }
   if (ran == 0) {

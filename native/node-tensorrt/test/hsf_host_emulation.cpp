@@ -34,34 +34,9 @@ inline void __syncthreads() { emuBarrier->arrive_and_wait(); }
 #define HSF_SHARED(type, name) static type name
 #define HSF_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(emuSmem)
 #include "../src/hsf/hsf_kernels.cuh"
+#include "npy_reader.h"
 
 namespace {
-
-struct Npy {
-  std::vector<size_t> shape;
-  std::vector<char> bytes;
-  template <typename T>
-  const T* as() const {
-    return reinterpret_cast<const T*>(bytes.data());
-  }
-};
-
-bool readNpy(const std::string& path, Npy* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  char pre[10];
-  f.read(pre, 10);
-  const uint16_t hlen = (uint8_t)pre[8] | ((uint8_t)pre[9] << 8);
-  std::string header(hlen, ' ');
-  f.read(&header[0], hlen);
-  const size_t a = header.find('('), b = header.find(')');
-  std::stringstream ss(header.substr(a + 1, b - a - 1));
-  std::string tok;
-  while (std::getline(ss, tok, ','))
-    if (tok.find_first_not_of(' ') != std::string::npos) out->shape.push_back(std::stoul(tok));
-  out->bytes.assign(std::istreambuf_iterator<char>(f), {});
-  return true;
-}
 
 /** One "launch": every block (x, y) in turn, each with `threads` std::threads. */
 template <typename Body>
