@@ -2,6 +2,7 @@
 // models/hsf-reference/synthetic.py does (the sklearn reference numbers were computed on them):
 // Mulberry32 draws, Irwin-Hall gaussians (4 uniforms), per-layer L2 norm summed sequentially.
 import { Mulberry32 } from './prng.js';
+import type { HsfInput } from './types.js';
 
 const SQRT3 = 1.7320508075688772;
 
@@ -57,4 +58,52 @@ export function checksum(x: Float32Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * ((i % 13) + 1);
   return s;
+}
+
+export interface SyntheticBatchSpec {
+  batch: number;
+  rows: number;
+  layers: number;
+  dim: number;
+  /** Image b's tokens come from seed + b. */
+  seed: number;
+  /** u and t of every image: one draw of 3 * batch unit vectors (u of each image, then the t pairs). */
+  featureSeed: number;
+  centres?: number;
+  spread?: number;
+}
+
+/** A batch of HSF inputs (src/hsf/types.ts HsfInput) of clustered tokens, for tests and benchmarks. */
+export function syntheticHsfInput(spec: SyntheticBatchSpec): HsfInput {
+  const { batch, rows, layers, dim } = spec;
+  const per = rows * layers * dim;
+  const tokens = new Float32Array(batch * per);
+  for (let b = 0; b < batch; b++) {
+    const s = {
+      seed: spec.seed + b,
+      rows,
+      layers,
+      dim,
+      centres: spec.centres ?? 12,
+      spread: spec.spread ?? 1,
+    };
+    clusteredTokens(s, tokens, b * per);
+  }
+  const feats = clusteredTokens({
+    seed: spec.featureSeed,
+    rows: 1,
+    layers: 3 * batch,
+    dim,
+    centres: 0,
+    spread: 1,
+  });
+  return {
+    batch,
+    topK: rows,
+    layers,
+    embedDim: dim,
+    tokens,
+    globalFeature: feats.slice(0, batch * dim),
+    textFeatures: feats.slice(batch * dim),
+  };
 }

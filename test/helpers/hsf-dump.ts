@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
-import { clusteredTokens } from '../../src/hsf/synthetic.js';
+import { syntheticHsfInput } from '../../src/hsf/synthetic.js';
 import type { HsfInput } from '../../src/hsf/types.js';
 import { writeNpy } from '../../src/util/npy.js';
 import { HSF_CASES, loadHsfFixture } from './hsf-fixture.js';
@@ -31,22 +31,7 @@ function dump(dir: string, input: HsfInput): string {
 }
 
 export function syntheticBatch(batch: number): HsfInput {
-  const [rows, layers, dim] = [100, 4, 768];
-  const per = rows * layers * dim;
-  const tokens = new Float32Array(batch * per);
-  for (let b = 0; b < batch; b++) {
-    clusteredTokens({ seed: 500 + b, rows, layers, dim, centres: 12, spread: 1 }, tokens, b * per);
-  }
-  const feats = clusteredTokens({ seed: 99, rows: 1, layers: 3 * batch, dim, centres: 0, spread: 1 });
-  return {
-    batch,
-    topK: rows,
-    layers,
-    embedDim: dim,
-    tokens,
-    globalFeature: feats.slice(0, batch * dim),
-    textFeatures: feats.slice(batch * dim),
-  };
+  return syntheticHsfInput({ batch, rows: 100, layers: 4, dim: 768, seed: 500, featureSeed: 99 });
 }
 
 /**

@@ -7,7 +7,7 @@ import { gramFloat64 } from '../../src/hsf/gram.js';
 import { gramFloat64Fast, wasmGramAvailable } from '../../src/hsf/gram-wasm.js';
 import { KMeansWorkspace, kmeansFromGram, DEFAULT_KMEANS } from '../../src/hsf/kmeans-gram.js';
 import { Mulberry32 } from '../../src/hsf/prng.js';
-import { clusteredTokens } from '../../src/hsf/synthetic.js';
+import { clusteredTokens, syntheticHsfInput } from '../../src/hsf/synthetic.js';
 import type { HsfInput } from '../../src/hsf/types.js';
 import { HsfInputError } from '../../src/hsf/validate.js';
 import { directInertia } from '../helpers/hsf-inertia.js';
@@ -108,25 +108,7 @@ test('fewer distinct rows than clusters: no empty cluster, no NaN, zero inertia'
 });
 
 function batchInput(batch: number, rows: number, dim: number): HsfInput {
-  const layers = 4;
-  const tokens = new Float32Array(batch * rows * layers * dim);
-  for (let b = 0; b < batch; b++) {
-    clusteredTokens(
-      { seed: 100 + b, rows, layers, dim, centres: 12, spread: 1 },
-      tokens,
-      b * rows * layers * dim,
-    );
-  }
-  const features = clusteredTokens({ seed: 7, rows: 1, layers: 3 * batch, dim, centres: 0, spread: 1 });
-  return {
-    batch,
-    topK: rows,
-    layers,
-    embedDim: dim,
-    tokens,
-    globalFeature: features.slice(0, batch * dim),
-    textFeatures: features.slice(batch * dim),
-  };
+  return syntheticHsfInput({ batch, rows, layers: 4, dim, seed: 100, featureSeed: 7 });
 }
 
 test('same input -> bit-identical output, across runs, runners and batch positions', async () => {

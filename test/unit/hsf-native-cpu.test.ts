@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
 import { HsfInputError } from '../../src/hsf/validate.js';
 import { loadHsfCpuBinding, NativeCpuHsfRunner, type HsfCpuBinding } from '../../src/hsf/native-cpu.js';
-import { clusteredTokens } from '../../src/hsf/synthetic.js';
+import { syntheticHsfInput } from '../../src/hsf/synthetic.js';
 import type { HsfInput, HsfResult } from '../../src/hsf/types.js';
 import { HSF_CASES, loadHsfFixture } from '../helpers/hsf-fixture.js';
 import { hasShared } from '../helpers/shared.js';
@@ -25,19 +25,7 @@ try {
 const skip = binding ? false : whyNot;
 
 function synthetic(batch: number, rows: number, layers: number, dim: number, seed: number): HsfInput {
-  const per = rows * layers * dim;
-  const tokens = new Float32Array(batch * per);
-  for (let b = 0; b < batch; b++) {
-    clusteredTokens({ seed: seed + b, rows, layers, dim, centres: 7, spread: 1 }, tokens, b * per);
-  }
-  const feats = clusteredTokens({ seed: seed + 999, rows: batch, layers: 3, dim, centres: 0, spread: 1 });
-  const globalFeature = new Float32Array(batch * dim);
-  const textFeatures = new Float32Array(batch * 2 * dim);
-  for (let b = 0; b < batch; b++) {
-    globalFeature.set(feats.subarray(b * 3 * dim, b * 3 * dim + dim), b * dim);
-    textFeatures.set(feats.subarray(b * 3 * dim + dim, (b + 1) * 3 * dim), b * 2 * dim);
-  }
-  return { batch, topK: rows, layers, embedDim: dim, tokens, globalFeature, textFeatures };
+  return syntheticHsfInput({ batch, rows, layers, dim, seed, featureSeed: seed + 999, centres: 7 });
 }
 
 function assertSame(got: HsfResult, want: HsfResult, what: string): void {

@@ -15,7 +15,7 @@ import { CpuHsfRunner } from '../../hsf/cpu.js';
 import { FusionWorkspace, clusterCentres, fuseAndScore } from '../../hsf/fusion.js';
 import { createCpuHsfRunner } from '../../hsf/index.js';
 import { NativeCpuHsfRunner } from '../../hsf/native-cpu.js';
-import { clusteredTokens } from '../../hsf/synthetic.js';
+import { syntheticHsfInput } from '../../hsf/synthetic.js';
 import type { HsfInput } from '../../hsf/types.js';
 import { writeNpy } from '../../util/npy.js';
 import { measure, quantile, summarize, type Benchmark, type BenchResult } from '../harness.js';
@@ -63,23 +63,7 @@ function withCpuTime(fn: () => unknown, per = 1): { fn: () => unknown; cpuMedian
 
 /** A batch of realistic HSF inputs: 12 true directions per image, noise 1.0, unit rows. */
 export function benchInput(batch: number): HsfInput {
-  const per = ROWS * LAYERS * DIM;
-  const tokens = new Float32Array(batch * per);
-  for (let b = 0; b < batch; b++) {
-    clusteredTokens(
-      { seed: 1000 + b, rows: ROWS, layers: LAYERS, dim: DIM, centres: 12, spread: 1 },
-      tokens,
-      b * per,
-    );
-  }
-  const feats = clusteredTokens({ seed: 77, rows: batch, layers: 3, dim: DIM, centres: 0, spread: 1 });
-  const globalFeature = new Float32Array(batch * DIM);
-  const textFeatures = new Float32Array(batch * 2 * DIM);
-  for (let b = 0; b < batch; b++) {
-    globalFeature.set(feats.subarray(b * 3 * DIM, b * 3 * DIM + DIM), b * DIM);
-    textFeatures.set(feats.subarray(b * 3 * DIM + DIM, (b + 1) * 3 * DIM), b * 2 * DIM);
-  }
-  return { batch, topK: ROWS, layers: LAYERS, embedDim: DIM, tokens, globalFeature, textFeatures };
+  return syntheticHsfInput({ batch, rows: ROWS, layers: LAYERS, dim: DIM, seed: 1000, featureSeed: 77 });
 }
 
 function runnerFacts(runner: CpuHsfRunner | NativeCpuHsfRunner): Record<string, unknown> {
