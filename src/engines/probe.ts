@@ -1,7 +1,7 @@
 // What this machine can run, for engine selection and `adaclip-edge doctor`: the node-tensorrt
 // addon, libnvinfer, CUDA devices, trtexec and onnxruntime's execution providers. Every probe
 // reports why something is unusable instead of throwing.
-import { findTrtexec } from '../cli/build-engine.js';
+import { findTrtexec } from './trtexec.js';
 import { loadNodeTensorrt, type AddonBuildInfo, type AddonLoad, type CudaDevice } from './tensorrt.js';
 
 type Fact<T> = ({ ok: true } & T) | { ok: false; reason: string };

@@ -47,7 +47,7 @@ const defaultFactories: EngineFactories = {
     });
   },
   async tensorrt(model, bundle, facts, logger) {
-    const { ensureEngine } = await import('../cli/build-engine.js');
+    const { ensureEngine } = await import('./engine-cache.js');
     const { TensorRtEngine, loadNodeTensorrt } = await import('./tensorrt.js');
     const load = loadNodeTensorrt();
     if (!load.ok) throw new Error(load.reason);

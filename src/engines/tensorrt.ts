@@ -169,7 +169,7 @@ export function resetNodeTensorrtCache(): void {
 // ----- The Engine ---------------------------------------------------------------------------------
 
 export interface TensorRtEngineOptions {
-  /** Serialised engine (.plan) built for this GPU and TensorRT version (see cli/build-engine.ts). */
+  /** Serialised engine (.plan) built for this GPU and TensorRT version (see engine-cache.ts). */
   enginePath: string;
   /** Execution contexts (one CUDA stream each) for runs in flight at once. */
   contexts?: number;

@@ -21,13 +21,11 @@ import {
   buildEngine,
   engineKey,
   ensureEngine,
-  findTrtexec,
-  parseTrtexecVersion,
   shapeProfile,
-  trtexecArgs,
   type DeviceFacts,
   type EngineKeyParts,
-} from '../../src/cli/build-engine.js';
+} from '../../src/engines/engine-cache.js';
+import { findTrtexec, parseTrtexecVersion, trtexecArgs } from '../../src/engines/trtexec.js';
 
 const ONNX_BYTES = Buffer.from('not really onnx, but bytes to hash');
 
