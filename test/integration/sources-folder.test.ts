@@ -9,7 +9,7 @@ import { loadOpenCV } from '../../src/util/opencv.js';
 import { cameraSchema } from '../../src/config/schema.js';
 import { FolderSource, listFolder } from '../../src/sources/folder.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
-import { createFakeStages } from '../../src/pipeline/fake-stages.js';
+import { createFakeStages } from '../helpers/fake-pipeline-stages.js';
 
 const cv = loadOpenCV();
 

@@ -12,7 +12,7 @@ import { VideoCaptureSource, classifyUri } from '../../src/sources/videocapture.
 import { createCameraSource } from '../../src/sources/create.js';
 import type { SourceStateEvent } from '../../src/sources/source.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
-import { createFakeStages } from '../../src/pipeline/fake-stages.js';
+import { createFakeStages } from '../helpers/fake-pipeline-stages.js';
 import { ROOT } from '../helpers/shared.js';
 
 const cv = loadOpenCV();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cameraSchema, type CameraConfig } from '../../src/config/schema.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
-import { createFakeStages, type FakeDecision } from '../../src/pipeline/fake-stages.js';
+import { createFakeStages, type FakeDecision } from '../helpers/fake-pipeline-stages.js';
 import type { FrameOutcome } from '../../src/pipeline/stages.js';
 import { SupervisedSource } from '../../src/sources/supervisor.js';
 import { SyntheticSource } from '../../src/sources/synthetic.js';

@@ -8,8 +8,7 @@ import pino from 'pino';
 import { mqttSchema } from '../../config/schema.js';
 import { DurableOutbox, type SyncMode } from '../../mqtt/outbox.js';
 import { MqttService } from '../../mqtt/service.js';
-// The project's Mosquitto spawner (also used by the integration tests).
-import { Mosquitto } from '../../../test/helpers/mosquitto.js';
+import { Mosquitto } from '../mosquitto.js';
 import { quantile, summarize, type BenchResult, type Benchmark } from '../harness.js';
 
 const logger = pino({ level: 'silent' });

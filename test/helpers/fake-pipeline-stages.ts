@@ -1,10 +1,10 @@
 // TEST DOUBLE: stages that stand in for preprocessing, the model and the decision where the real
-// ones are not the point (pipeline tests, pipeline benchmarks, plumbing demos). The "engine" only
-// waits a configurable latency (a GPU's time, without a GPU) and reports a score derived from the
-// frame's known truth, so a run shows where frames went without claiming to detect anything.
-import type { Frame } from '../sources/frame.js';
-import type { CameraConfig } from '../config/schema.js';
-import type { FrameJob, PipelineStages } from './stages.js';
+// ones are not the point (pipeline and source tests). The "engine" only waits a configurable latency
+// (a GPU's time, without a GPU) and reports a score derived from the frame's known truth, so a run
+// shows where frames went without claiming to detect anything.
+import type { Frame } from '../../src/sources/frame.js';
+import type { CameraConfig } from '../../src/config/schema.js';
+import type { FrameJob, PipelineStages } from '../../src/pipeline/stages.js';
 
 export interface FakeTensor {
   cameraId: string;
