@@ -3,7 +3,7 @@
 // schema below is what the builder checks every event against before it leaves. docs/events.md
 // explains the fields and the versioning rule. Change both schemas together and bump the version.
 import { z } from 'zod';
-import type { Region } from '../postprocess/detection.js';
+import type { Region } from '../geometry/region.js';
 import type { Severity } from '../postprocess/severity.js';
 import type { Transition } from '../postprocess/temporal.js';
 import type { StageTimings } from '../util/timings.js';

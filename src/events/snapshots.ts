@@ -5,8 +5,13 @@
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Mat } from '@u4/opencv4nodejs';
-import type { Region } from '../postprocess/detection.js';
-import { mapRectToFrame, validateMapSource, type MapSource, type Rotation } from '../postprocess/geometry.js';
+import {
+  mapRectToFrame,
+  validateMapSource,
+  type MapSource,
+  type Rotation,
+} from '../geometry/map-to-frame.js';
+import type { Region } from '../geometry/region.js';
 import { validateMap } from '../postprocess/regions.js';
 import type { Logger } from '../util/log.js';
 import { loadOpenCV } from '../util/opencv.js';

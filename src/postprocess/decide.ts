@@ -8,7 +8,7 @@ import type { ModelProvenance } from '../events/provenance.js';
 import type { Logger } from '../util/log.js';
 import type { StageTimings } from '../util/timings.js';
 import type { Detection } from './detection.js';
-import type { MapSource, Rect, Rotation } from './geometry.js';
+import type { MapSource, Rect, Rotation } from '../geometry/map-to-frame.js';
 import { DEFAULT_MAX_REGIONS, extractRegions } from './regions.js';
 import { severityOf, validateSeverityLevels, type Severity, type SeverityLevels } from './severity.js';
 import { TemporalFilter, type TemporalConfig, type Transition } from './temporal.js';

@@ -1,17 +1,5 @@
+import type { Region } from '../geometry/region.js';
 import type { StageTimings } from '../util/timings.js';
-
-/** A defect region in original frame pixels. */
-export interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  areaPx: number;
-  areaPct: number;
-  maxScore: number;
-  meanScore: number;
-  centroid: { x: number; y: number };
-}
 
 /** The model's verdict on one frame, before the temporal filter and event building. */
 export interface Detection {

@@ -1,13 +1,13 @@
 // Defect regions: threshold the smoothed anomaly map, label 8-connected components with OpenCV, and
-// describe each in original frame pixels (see geometry.ts for the map -> frame mapping).
-import type { Region } from './detection.js';
+// describe each in original frame pixels (see geometry/map-to-frame.ts for the map -> frame mapping).
 import {
   framePixelsPerMapPixel,
   mapPointToFrame,
   mapRectToFrame,
   validateMapSource,
   type MapSource,
-} from './geometry.js';
+} from '../geometry/map-to-frame.js';
+import type { Region } from '../geometry/region.js';
 import { loadOpenCV } from '../util/opencv.js';
 import { HotRowScanner } from './hot-rows.js';
 

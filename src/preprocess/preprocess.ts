@@ -6,7 +6,8 @@ import { loadOpenCV } from '../util/opencv.js';
 import { CLIP_MEAN, CLIP_STD, normalizeTable, normalizeToPlanar, type Triple } from './normalize.js';
 import { BicubicResizer, type Image3 } from './pil-resample.js';
 import { hasWasmSimd, SimdPreprocessKernel } from './wasm/simd-preprocess.js';
-import type { ImageSource, ImageTensor, Rect, Rotation } from './tensor.js';
+import type { Rect, Rotation } from '../geometry/map-to-frame.js';
+import type { ImageSource, ImageTensor } from './tensor.js';
 
 export class PreprocessError extends Error {
   override name = 'PreprocessError';

@@ -1,17 +1,9 @@
-/** Clockwise rotation applied to the captured frame before the ROI crop. */
-export type Rotation = 0 | 90 | 180 | 270;
-
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Rect, Rotation } from '../geometry/map-to-frame.js';
 
 /**
  * Where a tensor came from, to map regions back to frame pixels: the captured frame (before
- * rotation), the rotation, and the crop of the rotated (upright) frame that was resized. Same shape
- * as postprocess/geometry's MapSource.
+ * rotation), the rotation, and the crop of the rotated (upright) frame that was resized. A MapSource
+ * (geometry/map-to-frame.ts) with the rotation always given.
  */
 export interface ImageSource {
   width: number;

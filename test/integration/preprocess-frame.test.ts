@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capturedRect, PreprocessError, Preprocessor, sourceOf } from '../../src/preprocess/preprocess.js';
-import type { Rotation } from '../../src/preprocess/tensor.js';
+import type { Rotation } from '../../src/geometry/map-to-frame.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 
 const cv = loadOpenCV();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Preprocessor } from '../../src/preprocess/preprocess.js';
 import { BicubicResizer } from '../../src/preprocess/pil-resample.js';
-import type { Rect, Rotation } from '../../src/preprocess/tensor.js';
+import type { Rect, Rotation } from '../../src/geometry/map-to-frame.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { readNpy } from '../../src/util/npy.js';
 import { FIXTURE, skipWithoutShared } from '../helpers/shared.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractRegions } from '../../src/postprocess/regions.js';
-import type { MapSource, Rotation } from '../../src/postprocess/geometry.js';
+import type { MapSource, Rotation } from '../../src/geometry/map-to-frame.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 
 const cv = loadOpenCV();

@@ -11,7 +11,7 @@ import {
   type SnapshotConfig,
 } from '../../src/events/snapshots.js';
 import { extractRegions } from '../../src/postprocess/regions.js';
-import type { MapSource } from '../../src/postprocess/geometry.js';
+import type { MapSource } from '../../src/geometry/map-to-frame.js';
 import { newEventId } from '../../src/events/ids.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegionMapper } from '../../src/postprocess/region-map.js';
 import { extractRegions, MapError } from '../../src/postprocess/regions.js';
-import type { MapSource } from '../../src/postprocess/geometry.js';
+import type { MapSource } from '../../src/geometry/map-to-frame.js';
 
 const S = 518;
 const THRESHOLD = 0.5;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractRegions, MapError } from '../../src/postprocess/regions.js';
-import { GeometryError, type MapSource } from '../../src/postprocess/geometry.js';
+import { GeometryError, type MapSource } from '../../src/geometry/map-to-frame.js';
 
 interface Paint {
   x: number;

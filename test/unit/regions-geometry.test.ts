@@ -7,7 +7,7 @@ import {
   uprightSize,
   type MapSource,
   type Rotation,
-} from '../../src/postprocess/geometry.js';
+} from '../../src/geometry/map-to-frame.js';
 
 /** The captured pixel (x, y) that lands on upright pixel (c, r), by rotating index grids. */
 function capturedPixelOf(

@@ -1,7 +1,7 @@
 // The metrics this edge node publishes: node metrics in NBIRTH, one device (DBIRTH/DDATA) per camera.
 // Every metric has a fixed name, datatype and an alias unique within the edge node; births carry
 // name + alias, DDATA carries the alias only. docs/sparkplug.md lists them.
-import type { Region } from '../../postprocess/detection.js';
+import type { Region } from '../../geometry/region.js';
 
 export type SpType = 'Boolean' | 'String' | 'Float' | 'Double' | 'Int32' | 'UInt64';
 

@@ -1,12 +1,18 @@
-// Maps anomaly-map coordinates back to the camera's original frame. The preprocessing chain is:
+// The geometry of a frame on its way to the model and back, shared by preprocessing (ROI, rotation),
+// post-processing (regions) and events (snapshot overlays). The preprocessing chain is:
 // captured frame -> rotate clockwise by `rotate` (upright) -> crop `roi` (upright pixels) -> resize to
 // S x S. Coordinates here are continuous (pixel edges), so a map pixel (i, j) covers
 // [j, j+1) x [i, i+1) and boxes map exactly when the ROI is a multiple of S.
 
-import type { Rect, Rotation } from '../preprocess/tensor.js';
+/** Clockwise rotation applied to the captured frame before the ROI crop. */
+export type Rotation = 0 | 90 | 180 | 270;
 
-// one definition of the preprocessing geometry, shared with preprocess/tensor.ts
-export type { Rect, Rotation };
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** Where the map came from: the captured frame size (before rotation) and the crop that was resized. */
 export interface MapSource {
