@@ -1,10 +1,9 @@
 // The decision stage for one camera: thresholds the image score and the smoothed map, extracts defect
-// regions in frame pixels, runs the temporal filter (k of n, hysteresis, cooldown) and builds an
-// AnomalyEvent on every alarm transition (raise, clear). Thresholds and the class name can be changed
-// while running (MQTT commands, Sparkplug DCMD); changes apply from the next frame on.
+// regions in frame pixels, runs the temporal filter (k of n, hysteresis, cooldown) and, on every alarm
+// transition (raise, clear), reports the alarm's facts. The decision is plain data: the versioned
+// event document is built from it in src/events/alarm-events.ts. Thresholds and the class name can
+// be changed while running (src/service/camera-settings.ts); changes apply from the next frame on.
 import { z } from 'zod';
-import { buildEvent, type AnomalyEvent } from '../events/anomaly-event.js';
-import type { ModelProvenance } from '../events/provenance.js';
 import type { Logger } from '../util/log.js';
 import type { StageTimings } from '../util/timings.js';
 import type { Detection } from './detection.js';
@@ -30,13 +29,6 @@ export interface DecisionCamera {
   decision: TemporalConfig & { severity: SeverityLevels };
 }
 
-/** Site, line and model identity stamped on every event. */
-export interface EventContext {
-  site: string;
-  line: string;
-  model: ModelProvenance;
-}
-
 export interface DecideInput {
   seq: number;
   /** Date.now() at capture. */
@@ -55,14 +47,31 @@ export interface DecideInput {
   timings?: StageTimings;
 }
 
+/** An alarm raised or cleared by a frame: what its event says besides the detection. */
+export interface AlarmChange {
+  capturedAtWall: number;
+  decidedAtWall: number;
+  partId?: string;
+  triggerId?: string;
+  /** The thresholds the frame was judged by. */
+  thresholds: Thresholds;
+  raisedAtWall: number;
+  /** Highest score and frames of the alarm so far (this frame included). */
+  peakScore: number;
+  frames: number;
+  /** On a clear: when the clearing frame was captured. */
+  clearedAtWall?: number;
+  window: { k: number; n: number; hits: number };
+}
+
 export interface DecideResult {
   detection: Detection;
   severity: Severity;
   /** Alarm state after this frame. */
   active: boolean;
   transition?: Transition;
-  /** Present on a transition: the event to publish (snapshot references still to attach). */
-  event?: AnomalyEvent;
+  /** Present with a transition. */
+  alarm?: AlarmChange;
   suppressedByCooldown: boolean;
 }
 
@@ -99,7 +108,6 @@ export class SettingError extends Error {
 }
 
 interface AlarmState {
-  id: string;
   raisedAtWall: number;
   peakScore: number;
   frames: number;
@@ -119,7 +127,6 @@ export class Decider {
 
   constructor(
     camera: DecisionCamera,
-    private readonly context: EventContext,
     private readonly opts: DeciderOptions = {},
   ) {
     this.cameraId = camera.id;
@@ -232,7 +239,7 @@ export class Decider {
     };
 
     if (step.transition === 'raise') {
-      this.alarm = { id: '', raisedAtWall: input.capturedAtWall, peakScore: input.score, frames: 1 };
+      this.alarm = { raisedAtWall: input.capturedAtWall, peakScore: input.score, frames: 1 };
     } else if (this.alarm && step.active) {
       this.alarm.frames++;
       this.alarm.peakScore = Math.max(this.alarm.peakScore, input.score);
@@ -240,40 +247,20 @@ export class Decider {
     timings.decide = performance.now() - t0;
 
     if (step.transition && this.alarm) {
-      const event = buildEvent({
-        transition: step.transition,
-        alarmId: step.transition === 'raise' ? undefined : this.alarm.id,
-        active: step.active,
-        site: this.context.site,
-        line: this.context.line,
-        cameraId: this.cameraId,
-        frameSeq: input.seq,
+      result.transition = step.transition;
+      result.alarm = {
         capturedAtWall: input.capturedAtWall,
         decidedAtWall: this.now(),
         partId: input.partId,
         triggerId: input.triggerId,
-        className: this.className,
-        score: input.score,
-        scoreWithoutHsf: input.scoreWithoutHsf,
         thresholds: { ...th },
-        anomalous,
-        severity,
-        alarm: {
-          raisedAtWall: this.alarm.raisedAtWall,
-          peakScore: this.alarm.peakScore,
-          frames: this.alarm.frames,
-          clearedAtWall: step.transition === 'clear' ? input.capturedAtWall : undefined,
-        },
+        raisedAtWall: this.alarm.raisedAtWall,
+        peakScore: this.alarm.peakScore,
+        frames: this.alarm.frames,
+        clearedAtWall: step.transition === 'clear' ? input.capturedAtWall : undefined,
         window: { k: this.decision.k, n: this.decision.n, hits: step.hits },
-        regions,
-        regionCount: total,
-        model: this.context.model,
-        timings,
-      });
-      if (step.transition === 'raise') this.alarm.id = event.id;
-      else this.alarm = undefined;
-      result.transition = step.transition;
-      result.event = event;
+      };
+      if (step.transition === 'clear') this.alarm = undefined;
     }
     return result;
   }

@@ -4,6 +4,7 @@ import type { Config, CameraConfig } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/select.js';
 import { provenanceFromManifest } from '../events/provenance.js';
+import { AlarmEventBuilder } from '../events/alarm-events.js';
 import { attachSnapshots, type AnomalyEvent } from '../events/anomaly-event.js';
 import { SnapshotStore } from '../events/snapshots.js';
 import { createHsfRunner } from '../hsf/index.js';
@@ -22,9 +23,10 @@ import type { Logger } from '../util/log.js';
 import { ModelStages, type BatchOut, type ModelResult } from './model-stages.js';
 import { LiveStatus } from './live-status.js';
 
-/** The decision plus where its map came from (snapshots map regions back onto the frame). */
+/** The decision, its event on an alarm transition, and where its map came from (for snapshots). */
 interface Decided {
   decision: DecideResult;
+  event?: AnomalyEvent;
   result: ModelResult;
 }
 
@@ -45,6 +47,7 @@ export class Service {
   private dashboard?: DashboardServer;
   private pipeline?: ServicePipeline;
   private readonly deciders = new Map<string, Decider>();
+  private events?: AlarmEventBuilder;
   private readonly cameras = new Map<string, CameraConfig>();
   private readonly status: LiveStatus;
   private stopping?: Promise<void>;
@@ -106,7 +109,8 @@ export class Service {
       line: cfg.line,
       model: provenanceFromManifest(bundle.manifest, { hsf: this.hsf !== undefined }),
     };
-    for (const cam of cfg.cameras) this.deciders.set(cam.id, new Decider(cam, context, { logger }));
+    for (const cam of cfg.cameras) this.deciders.set(cam.id, new Decider(cam, { logger }));
+    this.events = new AlarmEventBuilder(context);
     if (cfg.snapshots.enabled) {
       this.snapshots = new SnapshotStore(cfg.snapshots, logger);
       await this.snapshots.init();
@@ -218,11 +222,11 @@ export class Service {
       source: result.source,
       timings: job.timings,
     });
-    return { decision, result };
+    return { decision, event: this.events!.fromDecision(decision), result };
   }
 
   /** Events become durable here (MQTT outbox); snapshots and live views follow. */
-  private async publish({ decision: d, result }: Decided, job: FrameJob): Promise<void> {
+  private async publish({ decision: d, event: built, result }: Decided, job: FrameJob): Promise<void> {
     const cameraId = job.frame.cameraId;
     this.metrics.score.set({ camera: cameraId }, d.detection.score);
     this.sparkplug?.update(
@@ -236,12 +240,12 @@ export class Service {
         regions: d.detection.regions,
         regionsTotal: d.detection.regionsTotal,
         className: d.detection.className,
-        eventId: d.event?.id,
+        eventId: built?.id,
       }),
     );
     this.sparkplug?.update(cameraId, this.status.rateMetrics(cameraId));
-    if (!d.event) return;
-    let event: AnomalyEvent = d.event;
+    if (!built) return;
+    let event: AnomalyEvent = built;
     let jpegs: { id: string; jpeg: Buffer }[] = [];
     if (this.snapshots) {
       try {

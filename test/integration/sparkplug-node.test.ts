@@ -277,27 +277,12 @@ test('DCMD threshold and class-name writes take effect; bad writes change nothin
   const { opts, group } = setup();
   const obs = new Observer();
   await obs.open(group);
-  const decider = new Decider(
-    {
-      id: 'cam1',
-      className: 'screw',
-      thresholds: { image: 0.5, pixel: 0.4, minRegionAreaPct: 0 },
-      decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
-    },
-    {
-      site: 's',
-      line: 'l',
-      model: {
-        bundleSha256: '0'.repeat(64),
-        kind: 'untrained-test',
-        untrained: true,
-        architecture: 't',
-        imageSize: 8,
-        hsf: false,
-        checkpoints: {},
-      },
-    },
-  );
+  const decider = new Decider({
+    id: 'cam1',
+    className: 'screw',
+    thresholds: { image: 0.5, pixel: 0.4, minRegionAreaPct: 0 },
+    decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
+  });
   const node = new SparkplugNode(opts);
   node.onWrite((w) => {
     const r = decider.applySettings({ className: w.className, thresholds: w.thresholds });

@@ -12,6 +12,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { sparkplugOptionsFromConfig } from '../../src/mqtt/sparkplug/from-config.js';
 import { SparkplugNode } from '../../src/mqtt/sparkplug/node.js';
 import { metricsFromDecision } from '../../src/mqtt/sparkplug/metrics.js';
+import { AlarmEventBuilder } from '../../src/events/alarm-events.js';
 import { Decider } from '../../src/postprocess/decide.js';
 import { decodeSparkplug, type DecodedPayload } from './sparkplug-proto.js';
 
@@ -55,7 +56,8 @@ cameras:
   };
 
   const cam = cfg.cameras[0];
-  const decider = new Decider(cam, {
+  const decider = new Decider(cam);
+  const events = new AlarmEventBuilder({
     site: cfg.site,
     line: cfg.line,
     model: {
@@ -91,13 +93,14 @@ cameras:
       mapSize: S,
       source: { width: 160, height: 160, roi: { x: 0, y: 0, width: 160, height: 160 } },
     });
+    const event = events.fromDecision(r);
     node.update(cam.id, {
       ...metricsFromDecision({
         ...r.detection,
         active: r.active,
         severity: r.severity,
         thresholds: decider.getThresholds(),
-        eventId: r.event?.id,
+        eventId: event?.id,
       }),
       frames: 1,
       fps: 4,
@@ -111,7 +114,7 @@ cameras:
     assert.equal(data['Inspection/Alarm Active'], true);
     assert.equal(data['Inspection/Severity'], 'warning');
     assert.equal(data['Inspection/Defect Count'], 1);
-    assert.equal(data['Inspection/Last Event Id'], r.event!.id);
+    assert.equal(data['Inspection/Last Event Id'], event!.id);
     assert.equal(data['Inspection/Region Summary'], '1 region; top 60x40 at (30,20) 9.38% max 0.900');
     assert.equal(data['Inspection/Frames'], 1);
     assert.ok(!('Config/Thresholds/Image' in data), 'unchanged thresholds are not repeated');

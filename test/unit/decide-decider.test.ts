@@ -1,5 +1,6 @@
-// The Decider end to end on hand-made maps: events on raise and clear, regions in frame pixels,
-// run-time threshold and class-name changes, and bad input/settings.
+// The Decider end to end on hand-made maps, with the event builder after it as the service chains
+// them: events on raise and clear, regions in frame pixels, run-time threshold and class-name
+// changes, and bad input/settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -7,8 +8,10 @@ import {
   SettingError,
   DecisionInputError,
   type DecideInput,
+  type DeciderOptions,
   type DecisionCamera,
 } from '../../src/postprocess/decide.js';
+import { AlarmEventBuilder } from '../../src/events/alarm-events.js';
 import type { ModelProvenance } from '../../src/events/provenance.js';
 
 const model: ModelProvenance = {
@@ -29,6 +32,22 @@ function camera(over: Partial<DecisionCamera> = {}): DecisionCamera {
     thresholds: { image: 0.5, pixel: 0.5, minRegionAreaPct: 0 },
     decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
     ...over,
+  };
+}
+
+/** A Decider whose decide() also returns the event built from the decision. */
+function decider(cam: DecisionCamera, opts?: DeciderOptions) {
+  const d = new Decider(cam, opts);
+  const events = new AlarmEventBuilder(ctx);
+  return {
+    decide(input: DecideInput) {
+      const r = d.decide(input);
+      return { ...r, event: events.fromDecision(r) };
+    },
+    setThresholds: (patch: unknown) => d.setThresholds(patch),
+    setClassName: (name: unknown) => d.setClassName(name),
+    getThresholds: () => d.getThresholds(),
+    getClassName: () => d.getClassName(),
   };
 }
 
@@ -57,7 +76,7 @@ function frame(
 }
 
 test('a raise event carries regions in frame pixels, severity and provenance; the clear references it', () => {
-  const d = new Decider(camera(), ctx, { now: () => 1_800_000_000_000 });
+  const d = decider(camera(), { now: () => 1_800_000_000_000 });
   assert.equal(d.decide(frame(0, 0.2)).event, undefined);
   const raised = d.decide({ ...frame(1, 0.7, { x: 3, y: 4, w: 5, h: 2, v: 0.8 }), partId: 'P-17' });
   assert.equal(raised.transition, 'raise');
@@ -93,9 +112,8 @@ test('a raise event carries regions in frame pixels, severity and provenance; th
 });
 
 test('every frame gets a detection, with the per-frame verdict', () => {
-  const d = new Decider(
+  const d = decider(
     camera({ decision: { k: 2, n: 3, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } } }),
-    ctx,
   );
   const r = d.decide(frame(0, 0.8, { x: 0, y: 0, w: 4, h: 4, v: 0.9 }));
   assert.equal(r.detection.anomalous, true);
@@ -106,7 +124,7 @@ test('every frame gets a detection, with the per-frame verdict', () => {
 });
 
 test('thresholds change at run time and apply from the next frame', () => {
-  const d = new Decider(camera(), ctx);
+  const d = decider(camera());
   assert.equal(d.decide(frame(0, 0.6)).transition, 'raise');
   assert.equal(d.decide(frame(1, 0.1)).transition, 'clear');
   const th = d.setThresholds({ image: 0.7 });
@@ -119,10 +137,7 @@ test('thresholds change at run time and apply from the next frame', () => {
 });
 
 test('bad threshold writes throw and change nothing', () => {
-  const d = new Decider(
-    camera({ thresholds: { image: 0.5, pixel: 0.4, clear: 0.3, minRegionAreaPct: 0.1 } }),
-    ctx,
-  );
+  const d = decider(camera({ thresholds: { image: 0.5, pixel: 0.4, clear: 0.3, minRegionAreaPct: 0.1 } }));
   const before = d.getThresholds();
   assert.throws(() => d.setThresholds({ image: 1.5 }), SettingError);
   assert.throws(() => d.setThresholds({ image: 'high' }), /invalid thresholds: image/);
@@ -133,7 +148,7 @@ test('bad threshold writes throw and change nothing', () => {
 });
 
 test('class name changes are validated and show up in the next event', () => {
-  const d = new Decider(camera(), ctx);
+  const d = decider(camera());
   assert.throws(() => d.setClassName(''), /invalid class name/);
   assert.throws(() => d.setClassName('a\u0000b'), /control characters/);
   assert.throws(() => d.setClassName(42), SettingError);
@@ -143,7 +158,7 @@ test('class name changes are validated and show up in the next event', () => {
 });
 
 test('bad frames throw a clear error and leave the decider usable', () => {
-  const d = new Decider(camera(), ctx);
+  const d = decider(camera());
   assert.throws(() => d.decide({ ...frame(0, NaN) }), DecisionInputError);
   assert.throws(() => d.decide({ ...frame(0, 0.9), mapSize: 16 }), /expected 16x16/);
   assert.equal(d.decide(frame(1, 0.9)).transition, 'raise');
@@ -151,7 +166,7 @@ test('bad frames throw a clear error and leave the decider usable', () => {
 
 test('the camera rotation applies when the source does not carry one', () => {
   // 400x200 captured, rotated 90 -> upright 200x400; ROI = the whole upright frame
-  const d = new Decider(camera({ rotate: 90 }), ctx);
+  const d = decider(camera({ rotate: 90 }));
   const input = frame(0, 0.9, { x: 0, y: 0, w: 1, h: 1, v: 0.9 });
   input.source = { width: 400, height: 200, roi: { x: 0, y: 0, width: 200, height: 400 } };
   const r = d.decide(input);
@@ -160,4 +175,23 @@ test('the camera rotation applies when the source does not carry one', () => {
   assert.equal(box.x, 0);
   assert.equal(box.y + box.height, 200);
   assert.ok(box.width > box.height, 'the tall upright pixel is wide in the captured frame');
+});
+
+test('the decision is plain data; one builder keeps the open alarm of each camera apart', () => {
+  const cam1 = new Decider(camera(), { now: () => 1_800_000_000_000 });
+  const cam2 = new Decider(camera({ id: 'cam2' }), { now: () => 1_800_000_000_000 });
+  const events = new AlarmEventBuilder(ctx);
+  const r1 = cam1.decide({ ...frame(0, 0.8), partId: 'P-1' });
+  assert.equal('event' in r1, false, 'the decision holds no event document');
+  assert.equal(r1.alarm?.partId, 'P-1');
+  assert.equal(r1.alarm?.decidedAtWall, 1_800_000_000_000);
+  assert.deepEqual(r1.alarm?.window, { k: 1, n: 1, hits: 1 });
+  const raise1 = events.fromDecision(r1)!;
+  const raise2 = events.fromDecision(cam2.decide(frame(0, 0.9)))!;
+  assert.equal(raise2.cameraId, 'cam2');
+  const clear1 = events.fromDecision(cam1.decide(frame(1, 0.1)))!;
+  assert.equal(clear1.alarmId, raise1.id);
+  const clear2 = events.fromDecision(cam2.decide(frame(1, 0.1)))!;
+  assert.equal(clear2.alarmId, raise2.id);
+  assert.equal(events.fromDecision(cam1.decide(frame(2, 0.1))), undefined, 'no transition: no event');
 });

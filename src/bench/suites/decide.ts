@@ -2,6 +2,7 @@
 // frame (no pixel over threshold: no OpenCV call), a frame with defects (three blobs: connected
 // components over their bounding box), and the raise-event path (regions + event building).
 import { measure, summarize, type Benchmark } from '../harness.js';
+import { AlarmEventBuilder } from '../../events/alarm-events.js';
 import { Decider, type DecideInput } from '../../postprocess/decide.js';
 
 const S = 518;
@@ -22,27 +23,28 @@ function map(defects: boolean): Float32Array {
 }
 
 function decider(): Decider {
-  return new Decider(
-    {
-      id: 'cam1',
-      className: 'screw',
-      thresholds: { image: 0.5, pixel: 0.5, minRegionAreaPct: 0.01 },
-      decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
+  return new Decider({
+    id: 'cam1',
+    className: 'screw',
+    thresholds: { image: 0.5, pixel: 0.5, minRegionAreaPct: 0.01 },
+    decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
+  });
+}
+
+function eventBuilder(): AlarmEventBuilder {
+  return new AlarmEventBuilder({
+    site: 'site',
+    line: 'line',
+    model: {
+      bundleSha256: '0'.repeat(64),
+      kind: 'untrained-test',
+      untrained: true,
+      architecture: 'bench',
+      imageSize: S,
+      hsf: true,
+      checkpoints: {},
     },
-    {
-      site: 'site',
-      line: 'line',
-      model: {
-        bundleSha256: '0'.repeat(64),
-        kind: 'untrained-test',
-        untrained: true,
-        architecture: 'bench',
-        imageSize: S,
-        hsf: true,
-        checkpoints: {},
-      },
-    },
-  );
+  });
 }
 
 function input(seq: number, score: number, m: Float32Array): DecideInput {
@@ -93,13 +95,14 @@ export const benchmarks: Benchmark[] = [
     description: 'ms per raise + clear pair on a map with 3 defect blobs (regions and two validated events)',
     async run() {
       const d = decider();
+      const events = eventBuilder();
       const hot = map(true);
       const cold = map(false);
       let seq = 0;
       const samples = await measure(
         () => {
-          d.decide(input(seq++, 0.9, hot));
-          d.decide(input(seq++, 0.1, cold));
+          events.fromDecision(d.decide(input(seq++, 0.9, hot)));
+          events.fromDecision(d.decide(input(seq++, 0.1, cold)));
         },
         { iterations: 100, warmup: 5 },
       );

@@ -9,6 +9,7 @@
 import type { Mat } from '@u4/opencv4nodejs';
 import { quantile, summarize, type Benchmark, type BenchContext, type BenchResult } from '../harness.js';
 import { cameraSchema, type CameraConfig } from '../../config/schema.js';
+import { AlarmEventBuilder } from '../../events/alarm-events.js';
 import { Decider, type DecideResult } from '../../postprocess/decide.js';
 import { RegionMapper } from '../../postprocess/region-map.js';
 import { createPipeline } from '../../pipeline/pipeline.js';
@@ -66,24 +67,20 @@ function stages(
   height: number,
   smoothing = true,
 ) {
-  const deciders = new Map(
-    cameras.map((c) => [
-      c.id,
-      new Decider(c, {
-        site: 'bench',
-        line: 'bench',
-        model: {
-          bundleSha256: '0'.repeat(64),
-          kind: 'untrained-test',
-          untrained: true,
-          architecture: 'fake-engine',
-          imageSize: S,
-          hsf: false,
-          checkpoints: {},
-        },
-      }),
-    ]),
-  );
+  const deciders = new Map(cameras.map((c) => [c.id, new Decider(c)]));
+  const eventBuilder = new AlarmEventBuilder({
+    site: 'bench',
+    line: 'bench',
+    model: {
+      bundleSha256: '0'.repeat(64),
+      kind: 'untrained-test',
+      untrained: true,
+      architecture: 'fake-engine',
+      imageSize: S,
+      hsf: false,
+      checkpoints: {},
+    },
+  });
   const regionMapper = new RegionMapper(S, { sigma: 4, truncate: 4 });
   const side = Math.min(width, height);
   const tensor: Tensor = {
@@ -126,8 +123,9 @@ function stages(
           source: r.source,
           timings: job.timings,
         });
-        if (d.event) {
-          JSON.stringify(d.event); // event building ends in a serialised payload
+        const event = eventBuilder.fromDecision(d);
+        if (event) {
+          JSON.stringify(event); // event building ends in a serialised payload
           events++;
         }
         return d;
