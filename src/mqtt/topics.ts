@@ -1,6 +1,7 @@
 // The service's MQTT topic tree under a configurable base (docs/mqtt.md documents every topic with
 // payload examples). One place builds every topic so that the docs, the publisher and the command
-// router cannot drift apart.
+// router cannot drift apart. Also MQTT's own filter rules: which filters are valid, which topics
+// a filter matches.
 export const COMMAND_NAMES = ['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -84,4 +85,25 @@ function checkLevel(level: string, what: string): string {
     throw new Error(`${what} "${level}" cannot be a topic level (empty, or contains / # + or NUL)`);
   }
   return level;
+}
+
+/** MQTT filter syntax: '#' only as the last level, '+' and '#' only as whole levels. */
+export function isValidFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  return levels.every((l, i) =>
+    l === '#' ? i === levels.length - 1 : l === '+' || (!l.includes('#') && !l.includes('+')),
+  );
+}
+
+/** Whether a topic matches an MQTT filter ($-topics never match a leading wildcard). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
 }

@@ -4,7 +4,7 @@
 import type { Config } from '../config/schema.js';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { CameraStatePayload } from '../mqtt/service.js';
+import type { CameraStatePayload } from '../mqtt/mqtt-link.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
 import type { DashboardSource, ServiceStatus } from '../dashboard/types.js';
 import { basename, join, resolve } from 'node:path';

@@ -10,7 +10,7 @@ import { SnapshotStore } from '../events/snapshots.js';
 import { createHsfRunner } from '../hsf/index.js';
 import type { HsfRunner } from '../hsf/types.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
-import { MqttService } from '../mqtt/service.js';
+import { MqttLink } from '../mqtt/mqtt-link.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
 import { sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
 import { metricsFromDecision, thresholdMetrics } from '../mqtt/sparkplug/metrics.js';
@@ -41,7 +41,7 @@ export class Service {
   private engine?: Engine;
   private hsf?: HsfRunner;
   private stages?: ModelStages;
-  private mqtt?: MqttService;
+  private mqtt?: MqttLink;
   private sparkplug?: SparkplugNode;
   private snapshots?: SnapshotStore;
   private dashboard?: DashboardServer;
@@ -117,7 +117,7 @@ export class Service {
     }
 
     // 3. MQTT: the durable outbox opens (replaying what an earlier run left) before any frame flows.
-    this.mqtt = new MqttService(cfg.mqtt, logger, {
+    this.mqtt = new MqttLink(cfg.mqtt, logger, {
       cameraIds: cfg.cameras.map((c) => c.id),
       statsProvider: () => this.status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     });

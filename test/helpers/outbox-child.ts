@@ -1,5 +1,5 @@
 // A publishing service in a child process for the fault tests: it accepts numbered events through
-// the real MqttService (durable outbox + publisher) so the test can SIGKILL it mid-run and start it
+// the real MqttLink (durable outbox + publisher) so the test can SIGKILL it mid-run and start it
 // again on the same outbox file. Protocol on stdout, one line each:
 //   "A <n>"    event n is durable (publishEvent resolved)
 //   "DONE"     every event of the range is durable
@@ -7,7 +7,7 @@
 // argv[2] is JSON: { url, dbPath, baseTopic, clientId, from, to, cameras, ratePerS }
 import pino from 'pino';
 import { mqttSchema } from '../../src/config/schema.js';
-import { MqttService } from '../../src/mqtt/service.js';
+import { MqttLink } from '../../src/mqtt/mqtt-link.js';
 
 interface ChildArgs {
   url: string;
@@ -22,7 +22,7 @@ interface ChildArgs {
 
 const args = JSON.parse(process.argv[2]) as ChildArgs;
 const logger = pino({ level: process.env.CHILD_LOG ?? 'silent' }, pino.destination(2));
-const svc = new MqttService(
+const svc = new MqttLink(
   mqttSchema.parse({
     url: args.url,
     clientId: args.clientId,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topics } from '../../src/mqtt/topics.js';
-import { topicMatches } from '../../src/mqtt/service.js';
+import { topicMatches } from '../../src/mqtt/topics.js';
 
 test('topics are built under the base topic', () => {
   const t = new Topics('factory/adaclip/');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { mqttSchema } from '../../config/schema.js';
 import { DurableOutbox, type SyncMode } from '../../mqtt/outbox.js';
-import { MqttService } from '../../mqtt/service.js';
+import { MqttLink } from '../../mqtt/mqtt-link.js';
 import { Mosquitto } from '../mosquitto.js';
 import { quantile, summarize, type BenchResult, type Benchmark } from '../harness.js';
 
@@ -15,7 +15,7 @@ const logger = pino({ level: 'silent' });
 const BROKER_MAX_INFLIGHT = Number(process.env.BENCH_MOSQUITTO_MAX_INFLIGHT ?? 100);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withService<T>(fn: (svc: MqttService) => Promise<T>, sync: SyncMode = 'FULL'): Promise<T> {
+async function withLink<T>(fn: (svc: MqttLink) => Promise<T>, sync: SyncMode = 'FULL'): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mqtt-'));
   // Mosquitto's default max_inflight_messages (20) is also the Receive Maximum it grants MQTT 5
   // clients, which would cap the outbox window at 20; a broker that takes store-and-forward
@@ -26,7 +26,7 @@ async function withService<T>(fn: (svc: MqttService) => Promise<T>, sync: SyncMo
     extraConfig: [`max_inflight_messages ${BROKER_MAX_INFLIGHT}`, 'set_tcp_nodelay true'],
   });
   await broker.start();
-  const svc = new MqttService(
+  const svc = new MqttLink(
     mqttSchema.parse({
       url: broker.url,
       clientId: 'bench-publisher',
@@ -80,7 +80,7 @@ function event(n: number) {
 }
 
 async function durableEventsPerS(log: (m: string) => void): Promise<BenchResult> {
-  return withService(async (svc) => {
+  return withLink(async (svc) => {
     let delivered = 0;
     svc.on('delivered', () => delivered++);
     let accepted = 0;
@@ -125,7 +125,7 @@ async function durableEventsPerS(log: (m: string) => void): Promise<BenchResult>
 }
 
 async function publishP99(log: (m: string) => void, sync: SyncMode): Promise<BenchResult> {
-  return withService(async (svc) => {
+  return withLink(async (svc) => {
     const startedAt = new Map<string, number>();
     const durableAt = new Map<string, number>();
     const latencies: number[] = [];

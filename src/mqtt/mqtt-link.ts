@@ -1,7 +1,7 @@
-// The MQTT transport as one façade for the coordinator: embedded broker (when no mqtt.url), the
+// The service's link to the MQTT broker, as one façade: embedded broker (when no mqtt.url), the
 // connection with availability will, the durable event outbox and its publisher, camera state,
-// snapshots, periodic stats and request/response commands. The constructor only wires
-// dependencies; start() and stop() own the life cycle.
+// snapshots, periodic stats, request/response commands and handlers for other topics (PLC
+// triggers). The constructor only wires dependencies; start() and stop() own the life cycle.
 import { EventEmitter } from 'node:events';
 import type { MqttConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
@@ -11,7 +11,7 @@ import { MqttConnection, type ConnectionState } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { DurableOutbox, type OutboxCounters, type SyncMode } from './outbox.js';
 import { OutboxPublisher, type DeliveredInfo } from './outbox-publisher.js';
-import { STATE_EXPIRY_S, Topics } from './topics.js';
+import { STATE_EXPIRY_S, Topics, isValidFilter, topicMatches } from './topics.js';
 
 /** Until src/events defines AnomalyEvent: any JSON document with a sortable unique id and a camera. */
 export interface PublishableEvent {
@@ -32,7 +32,7 @@ export interface CameraStatePayload {
   [key: string]: unknown;
 }
 
-export interface MqttServiceOptions {
+export interface MqttLinkOptions {
   /** Camera ids from the config: commands naming another camera are refused. */
   cameraIds?: readonly string[];
   /** Used when mqtt.clientId is not set (default adaclip-edge-<hostname>). */
@@ -43,7 +43,7 @@ export interface MqttServiceOptions {
   outboxSynchronous?: SyncMode;
 }
 
-export interface MqttServiceStats {
+export interface MqttLinkStats {
   connection: {
     state: ConnectionState;
     connects: number;
@@ -55,7 +55,7 @@ export interface MqttServiceStats {
   commands: { ok: number; errors: number; dropped: number };
 }
 
-export class MqttService extends EventEmitter<{ state: [ConnectionState]; delivered: [DeliveredInfo] }> {
+export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered: [DeliveredInfo] }> {
   readonly topics: Topics;
   private broker?: EmbeddedBroker;
   private connection?: MqttConnection;
@@ -75,7 +75,7 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
   constructor(
     private readonly cfg: MqttConfig,
     private readonly logger: Logger,
-    private readonly opts: MqttServiceOptions = {},
+    private readonly opts: MqttLinkOptions = {},
   ) {
     super();
     this.topics = new Topics(cfg.baseTopic);
@@ -213,7 +213,7 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
    */
   async publishEvent(event: PublishableEvent): Promise<void> {
     const outbox = this.outbox;
-    if (!outbox) throw new Error('MQTT service is not started');
+    if (!outbox) throw new Error('MQTT link is not started');
     if (typeof event?.id !== 'string' || event.id.length === 0 || event.id.length > 128) {
       throw new Error('event.id: expected a non-empty string of at most 128 characters');
     }
@@ -262,7 +262,7 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
     this.router?.setHandlers(handlers);
   }
 
-  getStats(): MqttServiceStats {
+  getStats(): MqttLinkStats {
     const c = this.connection;
     return {
       connection: {
@@ -373,25 +373,4 @@ export class MqttService extends EventEmitter<{ state: [ConnectionState]; delive
       })
       .catch(() => undefined);
   }
-}
-
-/** MQTT filter syntax: '#' only as the last level, '+' and '#' only as whole levels. */
-function isValidFilter(filter: string): boolean {
-  const levels = filter.split('/');
-  return levels.every((l, i) =>
-    l === '#' ? i === levels.length - 1 : l === '+' || (!l.includes('#') && !l.includes('+')),
-  );
-}
-
-/** Whether a topic matches an MQTT filter ($-topics never match a leading wildcard). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { mqttSchema, type MqttConfig } from '../../src/config/schema.js';
-import { MqttService } from '../../src/mqtt/service.js';
+import { MqttLink } from '../../src/mqtt/mqtt-link.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -62,7 +62,7 @@ async function collector(url: string, filter: string, protocolVersion: 4 | 5 = 5
 test('with no mqtt.url an embedded broker starts and events, state and availability arrive', async (t) => {
   const dir = tempDir(t);
   const defer = cleanups(t);
-  const svc = new MqttService(config({ embedded: { host: '127.0.0.1', port: 0 } }, dir), logger);
+  const svc = new MqttLink(config({ embedded: { host: '127.0.0.1', port: 0 } }, dir), logger);
   const triggers: string[] = [];
   svc.subscribe('plc/+/trigger', (payload, topic) => triggers.push(`${topic} ${payload.toString()}`));
   await svc.start();
@@ -130,7 +130,7 @@ test('events reach mosquitto_sub on an external Mosquitto over MQTT 5 with conte
   defer(() => watcher.client.end(true));
   await new Promise((r) => setTimeout(r, 300)); // mosquitto_sub has subscribed
 
-  const svc = new MqttService(config({ url: broker.url, protocolVersion: 5 }, dir), logger);
+  const svc = new MqttLink(config({ url: broker.url, protocolVersion: 5 }, dir), logger);
   await svc.start();
   for (let i = 0; i < 3; i++) await svc.publishEvent({ id: `evt-${i}`, cameraId: 'cam-2', version: 1 });
   const deadline = Date.now() + 10_000;
@@ -157,7 +157,7 @@ test('commands over MQTT 5: response topic and correlation data, malformed and u
   const broker = new Mosquitto();
   await broker.start();
   defer(() => broker.stop());
-  const svc = new MqttService(
+  const svc = new MqttLink(
     config({ url: broker.url, commands: { allow: ['set-class', 'status'], maxPayloadBytes: 512 } }, dir),
     logger,
     { cameraIds: ['cam-1'] },
@@ -261,7 +261,7 @@ test('a flood of garbage requests does not stop the service from publishing even
   const broker = new Mosquitto();
   await broker.start();
   defer(() => broker.stop());
-  const svc = new MqttService(config({ url: broker.url }, dir), logger);
+  const svc = new MqttLink(config({ url: broker.url }, dir), logger);
   await svc.start();
   defer(() => svc.stop());
   const sub = await collector(broker.url, 'it/+/event');
