@@ -1,4 +1,4 @@
-/** What the dashboard shows and can do; the service implements it (src/service.ts). */
+/** What the dashboard shows and can do; the service implements it (src/service/live-status.ts). */
 export interface CameraStatus {
   id: string;
   className: string;

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { CameraStatePayload } from '../mqtt/mqtt-link.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
 import type { DashboardSource, ServiceStatus } from '../dashboard/types.js';
+import type { ServiceBus } from './event-bus.js';
 import { basename, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 
@@ -54,6 +55,15 @@ export class LiveStatus {
         frames: 0,
       });
     }
+  }
+
+  /** Follows the service's bus: every frame, every durable event, every camera state. */
+  subscribe(bus: ServiceBus): void {
+    bus.on('frame', (o) =>
+      this.recordFrame(o.cameraId, o.decision.decision, o.capturedAtMono, o.publishedAtMono),
+    );
+    bus.on('event', (event) => this.recordEvent(event));
+    bus.on('cameraState', ({ cameraId, state }) => this.setCameraState(cameraId, state));
   }
 
   setModel(m: ServiceStatus['model']): void {

@@ -1,7 +1,8 @@
 // The real preprocess, engine and HSF stages for the pipeline: plain functions over the model
 // bundle, the engine and the HSF runner. The pipeline (src/pipeline) decides when they run.
-import type { CameraConfig } from '../config/schema.js';
+import type { CameraConfig, ModelConfig } from '../config/schema.js';
 import type { Engine, EngineOutput } from '../engines/engine.js';
+import { createHsfRunner } from '../hsf/index.js';
 import type { HsfRunner } from '../hsf/types.js';
 import type { Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
@@ -11,6 +12,7 @@ import { Preprocessor } from '../preprocess/preprocess.js';
 import type { ImageTensor } from '../preprocess/tensor.js';
 import type { Frame } from '../sources/frame.js';
 import type { FrameJob } from '../pipeline/stages.js';
+import type { Logger } from '../util/log.js';
 
 /** What the model says about one frame: the input of the decision stage. */
 export interface ModelResult {
@@ -148,4 +150,13 @@ export class ModelStages {
     }
     return results;
   };
+}
+
+/** The HSF runner for the engine (model.hsf), or undefined when HSF is off. */
+export function hsfFor(model: ModelConfig, engine: Engine, logger: Logger): HsfRunner | undefined {
+  if (!model.hsf.enabled) return undefined;
+  // auto: where the engine's outputs live (the GPU for TensorRT, else the CPU)
+  const kind =
+    model.hsf.device !== 'auto' ? model.hsf.device : engine.info.hsfInputsOn === 'device' ? 'auto' : 'cpu';
+  return createHsfRunner(kind, logger, { threads: model.hsf.threads || undefined });
 }

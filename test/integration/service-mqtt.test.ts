@@ -1,6 +1,7 @@
 // The service's MQTT wiring on a real Mosquitto: a PLC trigger message captures a frame whose event
 // carries the part id; request/response commands change thresholds and class at run time (and the
-// retained state shows it); malformed or unknown commands get error responses and change nothing.
+// retained state shows it); malformed or unknown commands get error responses and change nothing; a
+// Sparkplug B DCMD write changes the same settings (one path for every door).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
 import { ROOT } from '../helpers/shared.js';
+import { DT, encodeSparkplug } from './sparkplug-proto.js';
 
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
 const skip = existsSync(join(BUNDLE, 'manifest.json'))
@@ -34,7 +36,11 @@ cameras:
       mqttTopic: plc/press/part-present
       inner: { kind: synthetic, width: 320, height: 240, fps: 10, seed: 2 }
     thresholds: { image: 0.0, pixel: 0.99 }
-mqtt: { url: "${broker.url}", baseTopic: plant, outbox: { path: ${join(dir, 'outbox.sqlite')} } }
+mqtt:
+  url: "${broker.url}"
+  baseTopic: plant
+  outbox: { path: ${join(dir, 'outbox.sqlite')} }
+  sparkplug: { enabled: true, groupId: svc, edgeNodeId: edge1, bdSeqFile: ${join(dir, 'bdseq.json')} }
 snapshots: { dir: ${join(dir, 'snaps')} }
 dashboard: { port: ${await freePort()} }
 log: { pretty: never }
@@ -44,7 +50,9 @@ log: { pretty: never }
   const messages: { topic: string; payload: string }[] = [];
   client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString() }));
   await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => client.subscribe('plant/#', { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+    client.once('connect', () =>
+      client.subscribe(['plant/#', 'spBv1.0/svc/#'], { qos: 1 }, (e) => (e ? reject(e) : resolve())),
+    );
     client.once('error', reject);
   });
   let out = '';
@@ -119,6 +127,25 @@ log: { pretty: never }
     );
     const state = JSON.parse(last('plant/press/state')!.payload) as { thresholds: { image: number } };
     assert.equal(state.thresholds.image, 0.9, 'the refused threshold changed nothing');
+
+    await waitFor('the Sparkplug NBIRTH', () => last('spBv1.0/svc/NBIRTH/edge1'));
+    client.publish(
+      'spBv1.0/svc/DCMD/edge1/press',
+      encodeSparkplug({
+        timestamp: Date.now(),
+        metrics: [{ name: 'Config/Thresholds/Pixel', datatype: DT.Double, double_value: 0.95 }],
+      }),
+      { qos: 0 },
+    );
+    await waitFor('state with the pixel threshold written over Sparkplug', () =>
+      last('plant/press/state')?.payload.includes('"pixel":0.95') ? true : undefined,
+    );
+    const written = JSON.parse(last('plant/press/state')!.payload) as {
+      className: string;
+      thresholds: { image: number };
+    };
+    assert.equal(written.className, 'metal nut');
+    assert.equal(written.thresholds.image, 0.9);
 
     request('status', { transactionId: 't6' });
     const r6 = await response('status', 't6');

@@ -1,0 +1,88 @@
+// A camera's run-time settings (class name, thresholds) and the one way to change them: apply().
+// Every door comes through it with its origin: MQTT JSON commands (set-class, set-thresholds),
+// Sparkplug B DCMD writes and the dashboard (which has no settings form yet). A change is checked as
+// a whole before anything changes (a good class name with a bad threshold changes nothing); then
+// the live camera config is replaced and `settings` goes out on the bus (pipeline, retained state,
+// Sparkplug).
+import type { CameraConfig } from '../config/schema.js';
+import type { Thresholds } from '../postprocess/decide.js';
+import type { Logger } from '../util/log.js';
+import type { DecisionStage } from './decision-stage.js';
+import type { ServiceBus } from './event-bus.js';
+
+/** Which door a change came through, and who asked where the door can tell. */
+export interface SettingsOrigin {
+  door: 'mqtt' | 'sparkplug' | 'dashboard';
+  /** The MQTT client or Sparkplug host that asked, where the door can tell. */
+  clientId?: string;
+  /** The signed-in user of the dashboard. */
+  user?: string;
+}
+
+export interface SettingsChange {
+  cameraId: string;
+  className?: string;
+  /** A partial update, validated by the camera's Decider. */
+  thresholds?: unknown;
+}
+
+export interface AppliedSettings {
+  className: string;
+  thresholds: Thresholds;
+}
+
+export class CameraSettings {
+  private readonly cameras = new Map<string, CameraConfig>();
+
+  constructor(
+    cameras: readonly CameraConfig[],
+    private readonly deps: {
+      decisions: DecisionStage;
+      /** Throws for a class name the model cannot prompt with (ModelStages.checkClassName). */
+      checkClassName: (name: string) => void;
+      bus: ServiceBus;
+      logger: Logger;
+    },
+  ) {
+    for (const cam of cameras) this.cameras.set(cam.id, cam);
+  }
+
+  /** The camera's config with its current class name and thresholds; throws for an unknown id. */
+  camera(cameraId: string): CameraConfig {
+    const cam = this.cameras.get(cameraId);
+    if (!cam) throw new Error(`no camera ${JSON.stringify(cameraId)}`);
+    return cam;
+  }
+
+  ids(): string[] {
+    return [...this.cameras.keys()];
+  }
+
+  /** Validates and applies a change, all or nothing; throws (changing nothing) when refused. */
+  apply(change: SettingsChange, origin: SettingsOrigin): AppliedSettings {
+    this.authorise(change, origin);
+    const { cameraId } = change;
+    const decider = this.deps.decisions.decider(cameraId);
+    if (change.className !== undefined) this.deps.checkClassName(change.className);
+    const applied = decider.applySettings({ className: change.className, thresholds: change.thresholds });
+    const camera = {
+      ...this.camera(cameraId),
+      className: applied.className,
+      thresholds: { ...applied.thresholds },
+    };
+    this.cameras.set(cameraId, camera);
+    this.deps.bus.emit('settings', { cameraId, camera, applied, origin });
+    this.deps.logger.info({ camera: cameraId, door: origin.door, ...applied }, 'camera settings changed');
+    return applied;
+  }
+
+  /**
+   * THE authorisation point for settings: every door's change passes here with its origin before
+   * anything is validated or changed. Today any door may change any configured camera; the doors'
+   * own checks ran before (mqtt.commands.allow and the request schemas in mqtt/commands.ts, metric
+   * names and types in mqtt/sparkplug/node.ts). Per-command allow-lists and per-client rules go here.
+   */
+  private authorise(change: SettingsChange, _origin: SettingsOrigin): void {
+    this.camera(change.cameraId);
+  }
+}

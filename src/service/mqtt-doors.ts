@@ -1,0 +1,66 @@
+// The ways into the service over MQTT JSON: the request/response commands (parsed, validated and
+// allow-listed by mqtt/commands.ts before they get here) and the PLC trigger topics of trigger
+// cameras. Settings changes go through CameraSettings.apply like those of every other door.
+import type { Config } from '../config/schema.js';
+import type { CommandHandlers } from '../mqtt/commands.js';
+import type { MqttLink } from '../mqtt/mqtt-link.js';
+import type { Logger } from '../util/log.js';
+import type { CameraSettings } from './camera-settings.js';
+
+export function mqttCommandHandlers(deps: {
+  settings: CameraSettings;
+  /** Captures the next frame of a trigger camera; returns the trigger id, throws when refused. */
+  trigger: (cameraId: string, partId: string | undefined) => string;
+  status: () => unknown;
+  /** Sparkplug births and retained camera states again. */
+  rebirth: () => void;
+}): CommandHandlers {
+  const mqtt = { door: 'mqtt' } as const;
+  return {
+    setClass: (cameraId, className) => ({
+      className: deps.settings.apply({ cameraId, className }, mqtt).className,
+    }),
+    setThresholds: (cameraId, thresholds) => ({
+      thresholds: deps.settings.apply({ cameraId, thresholds }, mqtt).thresholds,
+    }),
+    trigger: (cameraId, partId) => ({ triggerId: deps.trigger(cameraId, partId) }),
+    status: () => deps.status(),
+    rebirth: () => {
+      deps.rebirth();
+      return { rebirth: true };
+    },
+  };
+}
+
+/** Trigger cameras with an mqttTopic capture the next frame when a message arrives there. */
+export function subscribeTriggerTopics(
+  cfg: Config,
+  link: MqttLink,
+  /** False when the trigger was refused (logged by the caller). */
+  trigger: (cameraId: string, partId?: string) => boolean,
+  logger: Logger,
+): void {
+  for (const cam of cfg.cameras) {
+    if (cam.source.kind !== 'trigger' || !cam.source.mqttTopic) continue;
+    const topic = cam.source.mqttTopic;
+    link.subscribe(topic, (payload) => {
+      if (!trigger(cam.id, parsePartId(payload)))
+        logger.warn({ camera: cam.id, topic }, 'trigger message ignored');
+    });
+  }
+}
+
+/** A trigger payload is a bare part id, or JSON with a partId field; anything else: no part id. */
+export function parsePartId(payload: Buffer): string | undefined {
+  const text = payload.toString('utf8').trim();
+  if (text.length === 0 || text.length > 128) return undefined;
+  if (text.startsWith('{')) {
+    try {
+      const v = (JSON.parse(text) as { partId?: unknown }).partId;
+      return typeof v === 'string' && v.length <= 128 ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return /^[\x20-\x7e]+$/.test(text) ? text : undefined;
+}
