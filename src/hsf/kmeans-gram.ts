@@ -21,7 +21,7 @@
 //    take the inertia of the final labels.
 // 5. Optionally (default on) Hartigan's single-row moves until none helps (see hartiganPasses).
 // 6. Keep the run with the lowest inertia (the earliest on ties).
-import { Mulberry32, initSeed } from './prng.js';
+import { Mulberry32, initSeed } from '../util/prng.js';
 
 export interface KMeansOptions {
   /** Independent k-means++ initialisations; the best inertia wins. */

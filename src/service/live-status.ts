@@ -3,7 +3,7 @@
 // in-memory list of recent events, fps and latency.
 import type { Config } from '../config/schema.js';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/prometheus.js';
 import type { CameraStatePayload } from '../mqtt/mqtt-link.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
 import type { DashboardSource, ServiceStatus } from '../dashboard/types.js';

@@ -1,5 +1,5 @@
-// The Prometheus metrics (metrics/metrics.ts) fed from the service's bus.
-import type { Metrics } from '../metrics/metrics.js';
+// The Prometheus metrics (metrics/prometheus.ts) fed from the service's bus.
+import type { Metrics } from '../metrics/prometheus.js';
 import type { ServiceBus } from './event-bus.js';
 
 export function feedMetrics(bus: ServiceBus, metrics: Metrics): void {

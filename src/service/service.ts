@@ -13,7 +13,7 @@ import { loadBundle, type Bundle } from '../model/bundle.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { DashboardServer } from '../dashboard/server.js';
-import { Metrics } from '../metrics/metrics.js';
+import { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings } from './camera-settings.js';
 import { DecisionStage, type Decided } from './decision-stage.js';

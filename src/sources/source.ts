@@ -25,7 +25,7 @@ export interface FrameSource {
   close(): Promise<void>;
 }
 
-/** Matches metrics.CameraState: what the MQTT and dashboard layers show. */
+/** Matches CameraState in metrics/prometheus.ts: what the MQTT and dashboard layers show. */
 export type SourceState = 'online' | 'stalled' | 'reconnecting' | 'offline';
 
 export interface SourceStateEvent {

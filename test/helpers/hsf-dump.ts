@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
-import { syntheticHsfInput } from '../../src/hsf/synthetic.js';
+import { syntheticHsfInput } from '../../src/hsf/synthetic-input.js';
 import type { HsfInput } from '../../src/hsf/types.js';
 import { writeNpy } from '../../src/util/npy.js';
 import { HSF_CASES, loadHsfFixture } from './hsf-fixture.js';

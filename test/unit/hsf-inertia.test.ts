@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gramFloat64 } from '../../src/hsf/gram.js';
 import { DEFAULT_KMEANS, KMeansWorkspace, kmeansFromGram } from '../../src/hsf/kmeans-gram.js';
-import { checksum, clusteredTokens } from '../../src/hsf/synthetic.js';
+import { checksum, clusteredTokens } from '../../src/hsf/synthetic-input.js';
 import { HSF_CASES, loadHsfFixture } from '../helpers/hsf-fixture.js';
 import { ROOT, skipWithoutShared } from '../helpers/shared.js';
 import { directInertia } from '../helpers/hsf-inertia.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { CpuHsfRunner } from '../../src/hsf/cpu.js';
 import { HsfInputError } from '../../src/hsf/validate.js';
 import { loadHsfCpuBinding, NativeCpuHsfRunner, type HsfCpuBinding } from '../../src/hsf/native-cpu.js';
-import { syntheticHsfInput } from '../../src/hsf/synthetic.js';
+import { syntheticHsfInput } from '../../src/hsf/synthetic-input.js';
 import type { HsfInput, HsfResult } from '../../src/hsf/types.js';
 import { HSF_CASES, loadHsfFixture } from '../helpers/hsf-fixture.js';
 import { hasShared } from '../helpers/shared.js';
@@ -154,7 +154,7 @@ test(
     const script = `
     import { loadHsfCpuBinding, NativeCpuHsfRunner } from ${mod('../../src/hsf/native-cpu.js')};
     import { CpuHsfRunner } from ${mod('../../src/hsf/cpu.js')};
-    import { clusteredTokens } from ${mod('../../src/hsf/synthetic.js')};
+    import { clusteredTokens } from ${mod('../../src/hsf/synthetic-input.js')};
     const [rows, layers, dim] = [37, 3, 21];
     const tokens = clusteredTokens({ seed: 3, rows: 2 * rows, layers, dim, centres: 5, spread: 1 });
     const f = clusteredTokens({ seed: 4, rows: 2, layers: 3, dim, centres: 0, spread: 1 });

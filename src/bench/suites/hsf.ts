@@ -15,7 +15,7 @@ import { CpuHsfRunner } from '../../hsf/cpu.js';
 import { FusionWorkspace, clusterCentres, fuseAndScore } from '../../hsf/fusion.js';
 import { createCpuHsfRunner } from '../../hsf/index.js';
 import { NativeCpuHsfRunner } from '../../hsf/native-cpu.js';
-import { syntheticHsfInput } from '../../hsf/synthetic.js';
+import { syntheticHsfInput } from '../../hsf/synthetic-input.js';
 import type { HsfInput } from '../../hsf/types.js';
 import { writeNpy } from '../../util/npy.js';
 import { measure, quantile, summarize, type Benchmark, type BenchResult } from '../harness.js';

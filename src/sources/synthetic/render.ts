@@ -3,7 +3,7 @@
 // Same seed and frame index -> same pixels.
 import type { Mat, Point2 } from '@u4/opencv4nodejs';
 import { loadOpenCV } from '../../util/opencv.js';
-import { mulberry32, hashInts } from './prng.js';
+import { mulberry32, hashInts } from '../../util/prng.js';
 import { beltOffset, planFrame, type DefectKind, type PartPlan, type SceneOptions } from './scene.js';
 
 type CV = ReturnType<typeof loadOpenCV>;

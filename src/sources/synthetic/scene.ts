@@ -1,6 +1,6 @@
 // What the synthetic production line shows in frame i: which parts, where, with which defect.
 // Pure arithmetic, no OpenCV: the renderer draws what this plans, and tests check the plan.
-import { hashInts, mulberry32 } from './prng.js';
+import { hashInts, mulberry32 } from '../../util/prng.js';
 
 export const PART_KINDS = ['nut', 'screw', 'pcb'] as const;
 export type PartKind = (typeof PART_KINDS)[number];

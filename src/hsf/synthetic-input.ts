@@ -1,7 +1,7 @@
 // Clustered synthetic HSF tokens for tests and benchmarks, generated exactly as
 // models/hsf-reference/synthetic.py does (the sklearn reference numbers were computed on them):
 // Mulberry32 draws, Irwin-Hall gaussians (4 uniforms), per-layer L2 norm summed sequentially.
-import { Mulberry32 } from './prng.js';
+import { Mulberry32 } from '../util/prng.js';
 import type { HsfInput } from './types.js';
 
 const SQRT3 = 1.7320508075688772;
