@@ -2,13 +2,12 @@
 // Every door comes through it with its origin: MQTT JSON commands (set-class, set-thresholds),
 // Sparkplug B DCMD writes and the dashboard (which has no settings form yet). A change is checked as
 // a whole before anything changes (a good class name with a bad threshold changes nothing); then
-// the live camera config is replaced and `settings` goes out on the bus (pipeline, retained state,
-// Sparkplug).
+// the live camera config is replaced and the change is announced (the service puts it on its bus:
+// pipeline, retained state, Sparkplug).
 import type { CameraConfig } from '../config/schema.js';
 import type { Thresholds } from '../postprocess/decide.js';
 import type { Logger } from '../util/log.js';
 import type { DecisionStage } from './decision-stage.js';
-import type { ServiceBus } from './event-bus.js';
 
 /** Which door a change came through, and who asked where the door can tell. */
 export interface SettingsOrigin {
@@ -31,6 +30,14 @@ export interface AppliedSettings {
   thresholds: Thresholds;
 }
 
+export interface SettingsChanged {
+  cameraId: string;
+  /** The camera's config with the new settings. */
+  camera: CameraConfig;
+  applied: AppliedSettings;
+  origin: SettingsOrigin;
+}
+
 export class CameraSettings {
   private readonly cameras = new Map<string, CameraConfig>();
 
@@ -40,7 +47,8 @@ export class CameraSettings {
       decisions: DecisionStage;
       /** Throws for a class name the model cannot prompt with (ModelStages.checkClassName). */
       checkClassName: (name: string) => void;
-      bus: ServiceBus;
+      /** Called after every applied change. */
+      changed: (c: SettingsChanged) => void;
       logger: Logger;
     },
   ) {
@@ -71,7 +79,7 @@ export class CameraSettings {
       thresholds: { ...applied.thresholds },
     };
     this.cameras.set(cameraId, camera);
-    this.deps.bus.emit('settings', { cameraId, camera, applied, origin });
+    this.deps.changed({ cameraId, camera, applied, origin });
     this.deps.logger.info({ camera: cameraId, door: origin.door, ...applied }, 'camera settings changed');
     return applied;
   }

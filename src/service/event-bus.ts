@@ -3,14 +3,13 @@
 // new consumer touches no other module. A listener that throws or rejects is logged and never
 // reaches the emitter: a dashboard or Sparkplug bug must not stop the pipeline.
 import { EventEmitter } from 'node:events';
-import type { CameraConfig } from '../config/schema.js';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
 import type { FrameOutcome } from '../pipeline/stages.js';
-import type { DecideResult, Thresholds } from '../postprocess/decide.js';
+import type { DecideResult } from '../postprocess/decide.js';
 import type { SourceState } from '../sources/source.js';
 import type { Logger } from '../util/log.js';
 import type { Decided } from './decision-stage.js';
-import type { SettingsOrigin } from './camera-settings.js';
+import type { SettingsChanged } from './camera-settings.js';
 
 export interface ServiceEvents {
   /** Every frame's decision, in capture order per camera, before its event (if any) is made durable. */
@@ -21,12 +20,7 @@ export interface ServiceEvents {
   frame: FrameOutcome<Decided>;
   cameraState: { cameraId: string; state: SourceState };
   /** A camera's class name or thresholds changed, through whichever door. */
-  settings: {
-    cameraId: string;
-    camera: CameraConfig;
-    applied: { className: string; thresholds: Thresholds };
-    origin: SettingsOrigin;
-  };
+  settings: SettingsChanged;
 }
 
 export type Listener<K extends keyof ServiceEvents> = (payload: ServiceEvents[K]) => void | Promise<void>;

@@ -15,7 +15,7 @@ import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
-import { CameraSettings } from './camera-settings.js';
+import { CameraSettings, type SettingsChanged } from './camera-settings.js';
 import { DecisionStage, type Decided } from './decision-stage.js';
 import { ServiceBus } from './event-bus.js';
 import { LiveStatus } from './live-status.js';
@@ -83,7 +83,8 @@ export class Service {
       logger,
     ));
     const checkClassName = (name: string) => stages.checkClassName(name);
-    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, bus, logger });
+    const changed = (c: SettingsChanged) => bus.emit('settings', c);
+    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger });
     const snapshots = cfg.snapshots.enabled ? new SnapshotStore(cfg.snapshots, logger) : undefined;
     await snapshots?.init();
 

@@ -51,7 +51,7 @@ function setup() {
   const settings = new CameraSettings(cameras, {
     decisions,
     checkClassName: (name) => void prompts.get(name),
-    bus,
+    changed: (c) => bus.emit('settings', c),
     logger,
   });
   return { settings, decisions, bus, changes, text };
