@@ -1,4 +1,4 @@
-"""Clustered synthetic HSF tokens, generated identically here and in src/hsf/synthetic.ts.
+"""Clustered synthetic HSF tokens, generated identically here and in src/hsf/synthetic-input.ts.
 
 Mulberry32's state advances by a constant, so draw n is a pure function of (seed, n): numpy computes
 all draws at once, and TypeScript draws them one by one, with the same uint32 arithmetic. Gaussian
@@ -57,7 +57,7 @@ def clustered_tokens(seed: int, rows: int, layers: int, dim: int, centres: int, 
 
 
 def checksum(x: np.ndarray) -> float:
-    """sum_i x_i * (i % 13 + 1), sequentially in float64 (src/hsf/synthetic.ts computes the same)."""
+    """sum_i x_i * (i % 13 + 1), sequentially in float64 (src/hsf/synthetic-input.ts computes the same)."""
     flat = x.reshape(-1).astype(np.float64)
     w = (np.arange(flat.size) % 13 + 1).astype(np.float64)
     return float(np.cumsum(flat * w)[-1])

@@ -7,11 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { mqttSchema } from '../../src/config/schema.js';
 import { resolveMqttSettings } from '../../src/mqtt/client-options.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
 
 const PASSWORD = 'S3cret-pw-that-must-not-leak';
@@ -81,17 +80,6 @@ function makePki(dir: string): void {
   // mosquitto drops to user "mosquitto": it must be able to read all of this
   chmodSync(dir, 0o755);
   for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
-}
-
-function captureLogger() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), text: () => text };
 }
 
 async function tlsBroker(

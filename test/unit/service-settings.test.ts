@@ -3,8 +3,6 @@
 // the service's event bus that carries the change to its consumers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { cameraSchema } from '../../src/config/schema.js';
 import { PromptTokenCache } from '../../src/model/prompts.js';
 import { ClipTokenizer } from '../../src/model/tokenizer.js';
@@ -12,20 +10,10 @@ import { buildVocab } from '../../src/model/vocab.js';
 import { CameraSettings } from '../../src/service/camera-settings.js';
 import { DecisionStage } from '../../src/service/decision-stage.js';
 import { ServiceBus, type ServiceEvents } from '../../src/service/event-bus.js';
-
-function captureLogger() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), text: () => text };
-}
+import { captureLogger } from '../helpers/capture-logger.js';
 
 function setup() {
-  const { logger, text } = captureLogger();
+  const { logger, text } = captureLogger('info');
   const cameras = ['cam1', 'cam2'].map((id) =>
     cameraSchema.parse({
       id,
