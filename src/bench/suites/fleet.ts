@@ -16,7 +16,7 @@ import {
   sleep,
   waitUntil,
 } from '../../../test/helpers/fleet.js';
-import { summarize, type BenchResult, type Benchmark } from '../harness.js';
+import { quantile, summarize, type BenchResult, type Benchmark } from '../harness.js';
 import { benchEvent } from './mqtt.js';
 
 const logger = pino({ level: 'silent' });
@@ -88,7 +88,7 @@ async function eventsPerS3Sites(log: (m: string) => void): Promise<BenchResult> 
       sites: 3,
       stationsPerSite: 1,
       model: 'demo-untrained (tiny, onnxruntime CPU, 1 thread per station)',
-      stationsFramesPerSMedian: sortedFrames[Math.floor(sortedFrames.length / 2)],
+      stationsFramesPerSMedian: quantile(sortedFrames, 0.5),
       duplicates: counter.duplicates,
       bridge: 'mqttv50 over mutual TLS, QoS 1',
     });
