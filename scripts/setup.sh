@@ -12,6 +12,9 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 APT_PKGS=(libopencv-dev mosquitto mosquitto-clients python3 python3-torch python3-numpy python3-scipy
   python3-sklearn python3-pil python3-onnx python3-torchvision ccache cmake g++ make openssl pkg-config)
 [ "${SETUP_BROWSER:-1}" = 1 ] && APT_PKGS+=(chromium)
+# kubectl renders deploy/k8s in the tests (kustomize). Debian 12's is kubernetes-client (1.20); a
+# kubectl already installed from elsewhere (a newer one) is kept: both packages own /usr/bin/kubectl.
+command -v kubectl >/dev/null 2>&1 || APT_PKGS+=(kubernetes-client)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

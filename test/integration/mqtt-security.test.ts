@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mqttSchema } from '../../src/config/schema.js';
@@ -12,74 +12,17 @@ import { resolveMqttSettings } from '../../src/mqtt/client-options.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
+import { LOOPBACK_SAN, createCa, issueCertificate, makeReadableByMosquitto } from '../helpers/pki.js';
 
 const PASSWORD = 'S3cret-pw-that-must-not-leak';
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
 function makePki(dir: string): void {
-  const ca = (name: string) => {
-    openssl(
-      dir,
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  const leaf = (name: string, san: string, ext: string) => {
-    openssl(
-      dir,
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    );
-    writeFileSync(join(dir, `${name}.ext`), `${san}\nextendedKeyUsage=${ext}\n`);
-    openssl(
-      dir,
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  ca('ca');
-  ca('other-ca');
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost', 'serverAuth');
-  leaf('client', 'subjectAltName=DNS:edge-client', 'clientAuth');
+  createCa(dir, 'ca');
+  createCa(dir, 'other-ca');
+  issueCertificate(dir, { name: 'server', san: LOOPBACK_SAN, usage: 'serverAuth' });
+  issueCertificate(dir, { name: 'client', san: 'subjectAltName=DNS:edge-client', usage: 'clientAuth' });
   execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'edge', PASSWORD]);
-  // mosquitto drops to user "mosquitto": it must be able to read all of this
-  chmodSync(dir, 0o755);
-  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
+  makeReadableByMosquitto(dir);
 }
 
 async function tlsBroker(

@@ -50,8 +50,8 @@ async function withLink<T>(fn: (svc: MqttLink) => Promise<T>, sync: SyncMode = '
   }
 }
 
-/** A realistic event document (~700 bytes of JSON). */
-function event(n: number) {
+/** A realistic event document (~700 bytes of JSON), with an id made from n. */
+export function benchEvent(n: number) {
   return {
     id: `01J${String(n).padStart(23, '0')}`,
     version: 1,
@@ -95,7 +95,7 @@ async function durableEventsPerS(log: (m: string) => void): Promise<BenchResult>
           await sleep(1);
           continue;
         }
-        const batch = Array.from({ length: 100 }, () => svc.publishEvent(event(n++)));
+        const batch = Array.from({ length: 100 }, () => svc.publishEvent(benchEvent(n++)));
         await Promise.all(batch);
         accepted += batch.length;
       }
@@ -147,7 +147,7 @@ async function publishP99(log: (m: string) => void, sync: SyncMode): Promise<Ben
       const due = t0 + (n * 1000) / ratePerS;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      const ev = event(n);
+      const ev = benchEvent(n);
       const start = performance.now();
       startedAt.set(ev.id, start); // "decision": the moment the event is handed over
       void svc.publishEvent(ev).then(() => {
@@ -198,7 +198,7 @@ async function outboxAcceptPerS(sync: SyncMode): Promise<BenchResult> {
   );
   outbox.open();
   try {
-    const payload = Buffer.from(JSON.stringify(event(0)));
+    const payload = Buffer.from(JSON.stringify(benchEvent(0)));
     const singleMs: number[] = [];
     for (let i = 0; i < 200; i++) {
       const t0 = performance.now();
