@@ -7,15 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { mqttSchema } from '../../config/schema.js';
-import { MqttService } from '../../mqtt/service.js';
+import { MqttLink } from '../../mqtt/mqtt-link.js';
 // The fleet on loopback, shared with test/integration/fleet-bridge.test.ts.
-import {
-  CentralCounter,
-  LoopbackFleet,
-  alternatingImages,
-  sleep,
-  waitUntil,
-} from '../../../test/helpers/fleet.js';
+import { CentralCounter, LoopbackFleet, alternatingImages, sleep, waitUntil } from '../loopback-fleet.js';
 import { quantile, summarize, type BenchResult, type Benchmark } from '../harness.js';
 import { benchEvent } from './mqtt.js';
 
@@ -110,13 +104,13 @@ async function siteBridgeEventsPerS(log: (m: string) => void, direct: boolean): 
   const maxAhead = 2000;
   const fleet = new LoopbackFleet([{ siteId: 'site-a', lineId: 'line-1' }]);
   const dir = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
-  const services: MqttService[] = [];
+  const services: MqttLink[] = [];
   try {
     await fleet.startBrokers();
     const counter = new CentralCounter(fleet.centralUrl);
     await counter.start();
     for (let p = 0; p < publishers; p++) {
-      const svc = new MqttService(
+      const svc = new MqttLink(
         mqttSchema.parse({
           url: direct ? fleet.centralUrl : fleet.sites[0].url,
           clientId: `bench-station-${p}`,
