@@ -58,20 +58,41 @@ test('gaussian_filter matches scipy bit for bit on random maps', { skip }, () =>
   }
 });
 
-test('kernel weights equal scipy _gaussian_kernel1d exactly', { skip }, () => {
-  const sigmas = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.3, 10];
-  const out = runPython(
-    `
-import sys
+// numpy normalises the kernel with np.sum, whose lane order depends on the SIMD code it picks at
+// run time: with AVX-512 the centre weight at sigma 0.5 ends one unit in the last place away from
+// the AVX2/baseline order, which gaussianKernel1d reproduces (and which the official fixtures
+// match). So the exact comparison turns numpy's AVX-512 paths off (NPY_DISABLE_CPU_FEATURES, read
+// at import), and the default order is checked to within four units in the last place (two seen here).
+const KERNELS = (disableAvx512: boolean) => `
+import os, sys
+if ${disableAvx512 ? 'True' : 'False'}:
+    os.environ['NPY_DISABLE_CPU_FEATURES'] = 'AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL'
 from scipy.ndimage._filters import _gaussian_kernel1d
 for s in sys.argv[1:]:
     s = float(s)
     print(' '.join(repr(float(v)) for v in _gaussian_kernel1d(s, 0, int(4.0 * s + 0.5))[::-1]))
-`,
-    sigmas.map(String),
-  );
-  const lines = out.trim().split('\n');
-  sigmas.forEach((s, i) => {
-    assert.deepEqual(Array.from(gaussianKernel1d(s)), lines[i].split(' ').map(Number), `sigma ${s}`);
+`;
+const SIGMAS = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.3, 10];
+const scipyKernels = (disableAvx512: boolean) =>
+  runPython(KERNELS(disableAvx512), SIGMAS.map(String))
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ').map(Number));
+
+test('kernel weights equal scipy _gaussian_kernel1d exactly (numpy without AVX-512 sums)', { skip }, () => {
+  const ref = scipyKernels(true);
+  SIGMAS.forEach((s, i) => assert.deepEqual(Array.from(gaussianKernel1d(s)), ref[i], `sigma ${s}`));
+});
+
+test('kernel weights are within four units in the last place of scipy with numpy defaults', { skip }, () => {
+  const ref = scipyKernels(false);
+  SIGMAS.forEach((s, i) => {
+    const ours = gaussianKernel1d(s);
+    ref[i].forEach((v, j) =>
+      assert.ok(
+        Math.abs(ours[j] - v) <= 4 * Number.EPSILON * Math.abs(v),
+        `sigma ${s} tap ${j}: ${ours[j]} vs ${v}`,
+      ),
+    );
   });
 });
