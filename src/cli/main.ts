@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../util/paths.js';
+import type { EvalCommandOptions } from './eval-command.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -78,11 +79,25 @@ program
 
 program
   .command('eval')
-  .description('score a labelled folder (good/ and defect sub-folders) and report image AUROC')
+  .description(
+    'evaluate on an MVTec AD test split: image AUROC/AP/F1-max, pixel AUROC/AUPRO/F1-max, per-image CSV, worst mistakes',
+  )
   .requiredOption('-b, --bundle <dir>', 'model bundle folder')
-  .requiredOption('--class <name>', 'product name')
-  .argument('<folder>', 'folder with a "good" sub-folder and one or more defect sub-folders')
-  .action(async (folder: string, opts: { bundle: string; class: string }) => {
+  .requiredOption('--class <name>', 'product name the prompts describe')
+  .option('--json', 'print one JSON document on stdout (progress goes to stderr)', false)
+  .option('-o, --out <dir>', 'folder for per-image.csv and worst.png (default: var/eval/<class>-<time>)')
+  .option(
+    '--threshold <score>',
+    'image threshold for the CSV verdicts and worst.png (default: the F1-max one)',
+  )
+  .option('--worst <n>', 'rows of worst.png per kind (false positives, false negatives)', '4')
+  .option('--save-maps', 'also write every smoothed map (.npy) and mask (.png) at the map size', false)
+  .addOption(new Option('--threads <n>', 'onnxruntime intra-op threads (0 = default)').default('0'))
+  .argument(
+    '<folder>',
+    'class folder with test/good, test/<defect> and ground_truth/<defect>/<name>_mask.png',
+  )
+  .action(async (folder: string, opts: EvalCommandOptions) => {
     const { evalCommand } = await import('./eval-command.js');
     process.exitCode = await evalCommand(folder, opts);
   });

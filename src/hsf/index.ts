@@ -50,6 +50,18 @@ export function createCpuHsfRunner(
 }
 
 /**
+ * Where HSF should run for `model.hsf.device` and an engine: 'auto' goes to the GPU only when the
+ * engine's outputs stay on the device (TensorRT); onnxruntime hands them back to the host.
+ */
+export function hsfKindFor(
+  device: 'auto' | 'cpu' | 'gpu',
+  hsfInputsOn: 'host' | 'device',
+): 'cpu' | 'gpu' | 'auto' {
+  if (device !== 'auto') return device;
+  return hsfInputsOn === 'device' ? 'auto' : 'cpu';
+}
+
+/**
  * 'cpu': the CPU runner (native, else TypeScript). 'gpu': the node-tensorrt CUDA runner, or
  * HsfGpuUnavailableError. 'auto': the GPU runner when the addon has one and a device is present,
  * else the CPU runner.

@@ -6,7 +6,7 @@ import { createEngine } from '../engines/select.js';
 import { provenanceFromManifest } from '../events/provenance.js';
 import { attachSnapshots, type AnomalyEvent } from '../events/anomaly-event.js';
 import { SnapshotStore } from '../events/snapshots.js';
-import { createHsfRunner } from '../hsf/index.js';
+import { createHsfRunner, hsfKindFor } from '../hsf/index.js';
 import type { HsfRunner } from '../hsf/types.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
 import { MqttService } from '../mqtt/service.js';
@@ -71,7 +71,7 @@ export class Service {
     }
     this.engine = await createEngine(cfg.model, bundle, logger);
     this.hsf = cfg.model.hsf.enabled
-      ? createHsfRunner(hsfKind(cfg, this.engine), logger, {
+      ? createHsfRunner(hsfKindFor(cfg.model.hsf.device, this.engine.info.hsfInputsOn), logger, {
           threads: cfg.model.hsf.threads || undefined,
         })
       : undefined;
@@ -363,11 +363,6 @@ export class Service {
       });
     }
   }
-}
-
-function hsfKind(cfg: Config, engine: Engine): 'cpu' | 'gpu' | 'auto' {
-  if (cfg.model.hsf.device !== 'auto') return cfg.model.hsf.device;
-  return engine.info.hsfInputsOn === 'device' ? 'auto' : 'cpu';
 }
 
 /** A trigger payload is a bare part id, or JSON with a partId field; anything else: no part id. */
