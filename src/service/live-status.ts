@@ -1,7 +1,7 @@
 // What the service knows about itself right now, for the dashboard, the status command, the
 // retained camera state topics and the periodic stats: the last decision per camera, a short
 // in-memory list of recent events, fps and latency.
-import type { Config } from '../config/schema.js';
+import type { Calibration, Config } from '../config/schema.js';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CameraStatePayload } from '../mqtt/service.js';
@@ -17,6 +17,8 @@ interface CameraLive {
   state: string;
   className: string;
   thresholds: { image: number; pixel: number };
+  /** How the thresholds were calibrated; dropped when they are later set by hand. */
+  calibration?: Calibration;
   lastScore?: number;
   lastSeq?: number;
   anomalous?: boolean;
@@ -50,6 +52,7 @@ export class LiveStatus {
         state: 'offline',
         className: c.className,
         thresholds: { image: c.thresholds.image, pixel: c.thresholds.pixel },
+        calibration: c.calibration,
         recent: [],
         frames: 0,
       });
@@ -68,6 +71,17 @@ export class LiveStatus {
   setCameraState(cameraId: string, state: string): void {
     const c = this.cameras.get(cameraId);
     if (c) c.state = state;
+  }
+
+  /**
+   * After a threshold change: a calibration record comes with calibrated thresholds; thresholds
+   * changed without one (by hand, Sparkplug) no longer are the calibrated ones, so the record goes.
+   */
+  noteThresholds(cameraId: string, patch: object | undefined, calibration?: Calibration): void {
+    const c = this.cameras.get(cameraId);
+    if (!c) return;
+    if (calibration) c.calibration = calibration;
+    else if (patch && ['image', 'pixel', 'clear'].some((k) => k in patch)) c.calibration = undefined;
   }
 
   recordFrame(cameraId: string, d: DecideResult, capturedAtMono: number, publishedAtMono: number): void {
@@ -112,6 +126,7 @@ export class LiveStatus {
         state: c.state,
         triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
         thresholds: c.thresholds,
+        calibration: c.calibration,
         lastScore: c.lastScore,
         lastSeq: c.lastSeq,
         anomalous: c.anomalous,
@@ -130,6 +145,7 @@ export class LiveStatus {
       status: c.state as CameraStatePayload['status'],
       className: decider.getClassName(),
       thresholds: { ...t },
+      calibration: c.calibration,
       lastScore: c.lastScore,
       lastEventId: c.lastEventId,
       alarmActive: decider.alarmActive,

@@ -1,6 +1,6 @@
 // The composition root: builds every part from the config, wires them together, starts them in
 // order and stops them in reverse. Constructors elsewhere only wire; start()/stop() own life cycles.
-import type { Config, CameraConfig } from '../config/schema.js';
+import type { Calibration, Config, CameraConfig } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/select.js';
 import { provenanceFromManifest } from '../events/provenance.js';
@@ -290,7 +290,11 @@ export class Service {
    * Run-time settings from MQTT commands and Sparkplug DCMD writes: validated as a whole before
    * anything changes (a good class name with a bad threshold changes nothing).
    */
-  private applySettings(cameraId: string, patch: { className?: string; thresholds?: unknown }) {
+  private applySettings(
+    cameraId: string,
+    patch: { className?: string; thresholds?: unknown },
+    calibration?: Calibration,
+  ) {
     const decider = this.deciders.get(cameraId);
     if (!decider) throw new Error(`no camera ${JSON.stringify(cameraId)}`);
     if (patch.className !== undefined) this.stages?.checkClassName(patch.className);
@@ -302,6 +306,7 @@ export class Service {
     };
     this.cameras.set(cameraId, cam);
     this.pipeline?.updateCamera(cam);
+    this.status.noteThresholds(cameraId, patch.thresholds as object | undefined, calibration);
     this.sparkplug?.update(cameraId, {
       className: applied.className,
       ...thresholdMetrics(applied.thresholds),
@@ -316,8 +321,9 @@ export class Service {
       setClass: (cameraId: string, className: string) => ({
         className: this.applySettings(cameraId, { className }).className,
       }),
-      setThresholds: (cameraId: string, t: unknown) => ({
-        thresholds: this.applySettings(cameraId, { thresholds: t }).thresholds,
+      setThresholds: (cameraId: string, t: unknown, calibration?: Calibration) => ({
+        thresholds: this.applySettings(cameraId, { thresholds: t }, calibration).thresholds,
+        ...(calibration && { calibration }),
       }),
       trigger: (cameraId: string, partId: string | undefined) => {
         if (!this.pipeline) throw new Error('not running yet');
