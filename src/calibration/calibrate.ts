@@ -56,8 +56,8 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationResult>
     await scoreFiles(scorer, files, {
       className: o.className,
       view: o.view,
-      onError: (_, file, message) => {
-        problems.push(`${file}: ${message}`);
+      onError: (_, _file, message) => {
+        problems.push(message);
         progress.add();
       },
       onImage: ({ result, smoothed }) => {

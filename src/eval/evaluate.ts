@@ -115,8 +115,8 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     const progress = new Progress('eval', files.length, o.progress);
     await scoreFiles(scorer, files, {
       className: o.className,
-      onError: (_, file, message) => {
-        problems.push(`${file}: ${message}`);
+      onError: (_, _file, message) => {
+        problems.push(message);
         progress.add();
       },
       onImage: ({ index, file, image, result, smoothed }) => {

@@ -4,9 +4,7 @@
 // resizes with PIL's antialiased bilinear filter and keeps values > 0.5, the same rule up to the
 // filter's shape. Regions are 8-connected, as anomalib's cv2.connectedComponents and the MVTec AD
 // evaluation label them.
-import { existsSync } from 'node:fs';
-import type { Mat } from '@u4/opencv4nodejs';
-import { loadOpenCV } from '../util/opencv.js';
+import { loadOpenCV, readImageFile } from '../util/opencv.js';
 import { int32View } from '../postprocess/regions.js';
 
 export interface MapMask {
@@ -28,16 +26,7 @@ export interface MaskRegions {
 
 export function readMapMask(path: string, S: number): MapMask {
   const cv = loadOpenCV();
-  if (!existsSync(path)) throw new Error(`${path}: mask file not found`);
-  let mat: Mat;
-  try {
-    mat = cv.imread(path, cv.IMREAD_GRAYSCALE);
-  } catch (err) {
-    throw new Error(
-      `${path}: not a readable mask (OpenCV: ${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-  if (mat.empty) throw new Error(`${path}: not a readable mask (OpenCV decoded nothing)`);
+  const mat = readImageFile(path, cv.IMREAD_GRAYSCALE, 'mask');
   const binary = mat.threshold(0, 255, cv.THRESH_BINARY);
   const small = binary.cols === S && binary.rows === S ? binary : binary.resize(S, S, 0, 0, cv.INTER_AREA);
   const bytes = small.getData();

@@ -12,7 +12,7 @@ import { loadBundle, type Bundle } from '../model/bundle.js';
 import type { FrameView } from '../preprocess/preprocess.js';
 import { ModelStages, type ModelResult } from '../service/model-stages.js';
 import type { Logger } from '../util/log.js';
-import { loadOpenCV } from '../util/opencv.js';
+import { readImageFile } from '../util/opencv.js';
 
 export interface Scorer {
   bundle: Bundle;
@@ -56,24 +56,21 @@ export interface ScoreFilesOptions {
   /** A camera's ROI and rotation, applied as the service applies them. */
   view?: FrameView;
   onImage(s: ScoredImage): void;
-  /** An image that could not be read or preprocessed; the others go on. */
+  /** An image that could not be read or preprocessed (`message` names it); the others go on. */
   onError(index: number, file: string, message: string): void;
 }
 
 /** Scores `files` in batches of the engine's maximum batch, in order. */
 export async function scoreFiles(scorer: Scorer, files: string[], o: ScoreFilesOptions): Promise<void> {
-  const cv = loadOpenCV();
   const batch = Math.max(1, scorer.engine.info.maxBatch);
   for (let start = 0; start < files.length; start += batch) {
     const mats: { index: number; image: Mat }[] = [];
     for (let index = start; index < Math.min(files.length, start + batch); index++) {
       const file = files[index];
       try {
-        const image = cv.imread(file, cv.IMREAD_COLOR);
-        if (image.empty) throw new Error('OpenCV decoded nothing');
-        mats.push({ index, image });
+        mats.push({ index, image: readImageFile(file) });
       } catch (err) {
-        o.onError(index, file, `not a readable image (${err instanceof Error ? err.message : String(err)})`);
+        o.onError(index, file, (err as Error).message);
       }
     }
     if (mats.length === 0) continue;
@@ -94,7 +91,7 @@ export async function scoreFiles(scorer: Scorer, files: string[], o: ScoreFilesO
         try {
           [result] = await scorer.stages.scoreImages([image], o.className, o.view);
         } catch (err) {
-          o.onError(index, files[index], (err as Error).message);
+          o.onError(index, files[index], `${files[index]}: ${(err as Error).message}`);
           continue;
         }
       }

@@ -10,18 +10,8 @@ import { imageMetrics } from '../../src/eval/image-metrics.js';
 import { PixelMetricsAccumulator } from '../../src/eval/pixel-metrics.js';
 import { maskRegions } from '../../src/eval/ground-truth.js';
 import { writeNpy } from '../../src/util/npy.js';
+import { mulberry32 } from '../../src/sources/synthetic/prng.js';
 import { referenceMetrics, type ReferenceImage } from '../helpers/metrics-reference.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   maps: Float32Array[];
@@ -32,7 +22,7 @@ interface Case {
 
 /** n images of S x S; defective ones carry 1-3 rectangles, one pair touching at a corner. */
 function randomCase(seed: number, n: number, S: number, quantum: number): Case {
-  const rnd = rng(seed);
+  const rnd = mulberry32(seed);
   const q = (x: number) => (quantum > 0 ? Math.round(x / quantum) * quantum : x);
   const c: Case = { maps: [], masks: [], scores: [], labels: [] };
   for (let k = 0; k < n; k++) {
