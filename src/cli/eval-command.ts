@@ -1,76 +1,82 @@
-// `adaclip-edge eval --bundle DIR --class NAME FOLDER`: scores a labelled folder (FOLDER/good/* are
-// normal, every other sub-folder holds defects, as in MVTec AD's test split) and reports the image
-// AUROC with and without HSF, plus the score range of the good parts to help choose a threshold.
-import { readdirSync, statSync } from 'node:fs';
-import { join, extname } from 'node:path';
-import { loadBundle } from '../model/bundle.js';
-import { createEngine } from '../engines/select.js';
-import { createHsfRunner } from '../hsf/index.js';
+// `adaclip-edge eval --bundle DIR --class NAME [--json] FOLDER`: the metrics the papers report on the
+// test split of an MVTec AD layout (src/eval/evaluate.ts), as a table or one JSON document, plus a
+// per-image CSV and a PNG of the worst mistakes in --out.
+import { join } from 'node:path';
 import { modelSchema } from '../config/schema.js';
-import { ModelStages } from '../service/model-stages.js';
-import { auroc } from '../eval/auroc.js';
-import { loadOpenCV } from '../util/opencv.js';
+import { evaluate, EvalInputError, type EvalReport } from '../eval/evaluate.js';
+import { LayoutError } from '../eval/mvtec-layout.js';
 import { createLogger } from '../util/log.js';
+import { printProblems, parseFraction, timestampForPath } from './cli-input.js';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
+export interface EvalCommandOptions {
+  bundle: string;
+  class: string;
+  json: boolean;
+  out?: string;
+  threshold?: string;
+  saveMaps: boolean;
+  worst: string;
+  threads: string;
+}
 
-export async function evalCommand(folder: string, opts: { bundle: string; class: string }): Promise<number> {
+export async function evalCommand(folder: string, opts: EvalCommandOptions): Promise<number> {
   const logger = createLogger({ level: 'warn' });
-  let subdirs: string[];
+  let threshold: number | undefined;
+  let worst: number;
   try {
-    subdirs = readdirSync(folder).filter((d) => statSync(join(folder, d)).isDirectory());
+    if (opts.threshold !== undefined)
+      threshold = parseFraction(opts.threshold, '--threshold', { closed: true });
+    worst = Number(opts.worst);
+    if (!Number.isInteger(worst) || worst < 0)
+      throw new Error(`--worst: expected a whole number >= 0, got "${opts.worst}"`);
   } catch (err) {
-    console.error(`eval: cannot read ${folder}: ${(err as Error).message}`);
+    console.error(`eval: ${(err as Error).message}`);
     return 2;
   }
-  if (!subdirs.includes('good') || subdirs.length < 2) {
-    console.error(
-      `eval: ${folder} needs a "good" sub-folder and at least one defect sub-folder (found: ${subdirs.join(', ') || 'none'})`,
-    );
-    return 2;
-  }
-  const items: { file: string; label: number }[] = [];
-  for (const d of subdirs.sort()) {
-    for (const f of readdirSync(join(folder, d)).sort()) {
-      if (IMAGE_EXT.has(extname(f).toLowerCase()))
-        items.push({ file: join(folder, d, f), label: d === 'good' ? 0 : 1 });
-    }
-  }
-  const bundle = await loadBundle(opts.bundle);
-  const engine = await createEngine(modelSchema.parse({ bundle: opts.bundle }), bundle, logger);
-  const stages = new ModelStages(bundle, engine, createHsfRunner('auto', logger), () => opts.class);
-  const cv = loadOpenCV();
-  const scores: number[] = [];
-  const scoresNoHsf: number[] = [];
-  const labels: number[] = [];
+  const outDir =
+    opts.out ?? join('var', 'eval', `${opts.class.replace(/[^A-Za-z0-9_-]+/g, '_')}-${timestampForPath()}`);
+  let report: EvalReport;
   try {
-    for (const item of items) {
-      const img = cv.imread(item.file, cv.IMREAD_COLOR);
-      if (img.empty) {
-        console.error(`eval: skipping ${item.file}: not a readable image`);
-        continue;
-      }
-      const [r] = await stages.scoreImages([img], opts.class);
-      scores.push(r.score);
-      scoresNoHsf.push(r.scoreWithoutHsf);
-      labels.push(item.label);
+    report = await evaluate({
+      folder,
+      className: opts.class,
+      model: modelSchema.parse({ bundle: opts.bundle, engine: { threads: Number(opts.threads) || 0 } }),
+      outDir,
+      threshold,
+      saveMaps: opts.saveMaps,
+      worst,
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof LayoutError || err instanceof EvalInputError) {
+      printProblems('eval', `cannot evaluate ${folder}`, err.problems);
+      return 2;
     }
-  } finally {
-    await engine.close();
+    throw err;
   }
-  const good = scores.filter((_, i) => labels[i] === 0).sort((a, b) => a - b);
-  const result = {
-    bundle: bundle.dir,
-    class: opts.class,
-    untrained: bundle.untrained,
-    images: labels.length,
-    defective: labels.filter(Boolean).length,
-    auroc: auroc(scores, labels),
-    aurocWithoutHsf: auroc(scoresNoHsf, labels),
-    goodScores: { min: good[0], median: good[Math.floor(good.length / 2)], max: good[good.length - 1] },
-  };
-  console.log(JSON.stringify(result));
-  if (bundle.untrained)
+  if (opts.json) console.log(JSON.stringify(report));
+  else console.log(formatReport(report));
+  if (report.ignoredFiles.length)
+    console.error(
+      `eval: ignored ${report.ignoredFiles.length} file(s) that are not images, e.g. ${report.ignoredFiles[0]}`,
+    );
+  if (report.untrained)
     console.error('WARNING: untrained bundle (random weights): these numbers mean nothing');
   return 0;
+}
+
+function formatReport(r: EvalReport): string {
+  const f = (x: number) => x.toFixed(4);
+  return [
+    `eval of "${r.class}" on ${r.folder}`,
+    `  bundle ${r.bundle} (${r.provenance}), HSF ${r.hsf}`,
+    `  ${r.images} images (${r.goodImages} good, ${r.defectiveImages} defective), maps ${r.mapSize} x ${r.mapSize}, ${r.regions} defect regions`,
+    `  image  AUROC ${f(r.imageAuroc)}  AP ${f(r.imageAp)}  F1-max ${f(r.imageF1Max)}  (AUROC without HSF ${f(r.imageAurocWithoutHsf)})`,
+    `  pixel  AUROC ${f(r.pixelAuroc)}  AUPRO ${f(r.pixelAupro)} (to FPR ${r.auproFprLimit})  F1-max ${f(r.pixelF1Max)}  AP ${f(r.pixelAp)}`,
+    `  at image threshold ${f(r.threshold.image)} (${r.threshold.from}): ${r.threshold.falsePositives} false positives, ${r.threshold.falseNegatives} false negatives`,
+    `  per-image CSV   ${r.files.csv}`,
+    `  worst mistakes  ${r.files.grid}`,
+    ...(r.files.maps ? [`  maps and masks  ${r.files.maps}`] : []),
+    `  ${r.seconds.toFixed(1)} s`,
+  ].join('\n');
 }

@@ -2,7 +2,7 @@
 // [3,S,S] with a bundle; for each input write the map before and after smoothing as .npy (and a
 // heatmap overlay PNG for images) and print one JSON line. One bad input gives an error line and the
 // others go on; the exit code is non-zero when any input failed.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Mat } from '@u4/opencv4nodejs';
 import { OnnxRuntimeEngine } from '../engines/onnxruntime.js';
@@ -14,7 +14,7 @@ import { scoreBatch } from '../postprocess/score.js';
 import { Preprocessor } from '../preprocess/preprocess.js';
 import type { Logger } from '../util/log.js';
 import { readNpy, writeNpy } from '../util/npy.js';
-import { loadOpenCV } from '../util/opencv.js';
+import { loadOpenCV, readImageFile } from '../util/opencv.js';
 
 export interface InferOptions {
   bundle: string;
@@ -64,17 +64,7 @@ function loadNpyInput(path: string, S: number): Float32Array {
 
 function loadImageInput(path: string, pre: Preprocessor): LoadedInput {
   const cv = loadOpenCV();
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
-  let mat: Mat;
-  try {
-    mat = cv.imread(path, cv.IMREAD_COLOR);
-  } catch (err) {
-    // the binding throws plain strings as well as Errors
-    throw new Error(
-      `${path}: not a readable image (OpenCV: ${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-  if (mat.empty) throw new Error(`${path}: not a readable image (OpenCV decoded nothing)`);
+  const mat = readImageFile(path);
   const tensor = pre.frame(mat).data;
   const display = mat.resize(pre.size, pre.size, 0, 0, cv.INTER_AREA);
   return { input: path, tensor, display };

@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../util/paths.js';
+import type { CalibrateCommandOptions } from './calibrate-command.js';
+import type { EvalCommandOptions } from './eval-command.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -78,13 +80,59 @@ program
 
 program
   .command('eval')
-  .description('score a labelled folder (good/ and defect sub-folders) and report image AUROC')
+  .description(
+    'evaluate on an MVTec AD test split: image AUROC/AP/F1-max, pixel AUROC/AUPRO/F1-max, per-image CSV, worst mistakes',
+  )
   .requiredOption('-b, --bundle <dir>', 'model bundle folder')
-  .requiredOption('--class <name>', 'product name')
-  .argument('<folder>', 'folder with a "good" sub-folder and one or more defect sub-folders')
-  .action(async (folder: string, opts: { bundle: string; class: string }) => {
+  .requiredOption('--class <name>', 'product name the prompts describe')
+  .option('--json', 'print one JSON document on stdout (progress goes to stderr)', false)
+  .option('-o, --out <dir>', 'folder for per-image.csv and worst.png (default: var/eval/<class>-<time>)')
+  .option(
+    '--threshold <score>',
+    'image threshold for the CSV verdicts and worst.png (default: the F1-max one)',
+  )
+  .option('--worst <n>', 'rows of worst.png per kind (false positives, false negatives)', '4')
+  .option('--save-maps', 'also write every smoothed map (.npy) and mask (.png) at the map size', false)
+  .addOption(new Option('--threads <n>', 'onnxruntime intra-op threads (0 = default)').default('0'))
+  .argument(
+    '<folder>',
+    'class folder with test/good, test/<defect> and ground_truth/<defect>/<name>_mask.png',
+  )
+  .action(async (folder: string, opts: EvalCommandOptions) => {
     const { evalCommand } = await import('./eval-command.js');
     process.exitCode = await evalCommand(folder, opts);
+  });
+
+program
+  .command('calibrate')
+  .description(
+    'propose thresholds.image, .clear and .pixel from good images only; optionally write them into a config or send them to a running service',
+  )
+  .requiredOption('--good <dir>', 'folder of good images (e.g. train/good of an MVTec AD layout)')
+  .option('-b, --bundle <dir>', 'model bundle folder (default: model.bundle of --config)')
+  .option('--class <name>', "product name the prompts describe (default: the camera's className)")
+  .option('--target-fpr <rate>', 'false alarms per good image aimed at', '0.01')
+  .option('--margin <sd>', 'robust standard deviations of the good values added above their quantile', '1')
+  .option('-c, --config <file>', "the service's config: its model settings and the camera's ROI and rotation")
+  .option('--camera <id>', 'the camera to calibrate (with --config, --write, --send)')
+  .option(
+    '--write',
+    "write the thresholds and a calibration record into the camera's entry in --config",
+    false,
+  )
+  .option(
+    '--send <url>',
+    'send them to a running service with its set-thresholds command, e.g. mqtt://127.0.0.1:1883',
+  )
+  .option(
+    '--base-topic <topic>',
+    "with --send: the service's mqtt.baseTopic (default: from --config, else adaclip-edge)",
+  )
+  .option('--timeout <s>', 'with --send: seconds to wait for the response', '10')
+  .option('--json', 'print one JSON document on stdout (progress goes to stderr)', false)
+  .action(async (opts: CalibrateCommandOptions) => {
+    const { calibrateCommand } = await import('./calibrate-command.js');
+    process.exitCode = await calibrateCommand(opts);
   });
 
 program

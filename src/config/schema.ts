@@ -111,6 +111,24 @@ export const thresholdsSchema = z
   })
   .prefault({});
 
+export const calibrationSchema = z
+  .object({
+    at: z.iso.datetime().describe('when the thresholds were calibrated (UTC, ISO 8601)'),
+    images: z.number().int().positive().describe('good images scored'),
+    rule: z.string().min(1).max(200).describe('how the thresholds follow from the good scores'),
+    targetFpr: z.number().gt(0).lt(1).describe('false-alarm rate aimed at (per image)'),
+    falseAlarmRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('share of those good images at or above thresholds.image'),
+    bundle: z.string().optional().describe('the model bundle the scores came from'),
+  })
+  .describe(
+    'written by `adaclip-edge calibrate --write`: how thresholds were last calibrated on good images (for people and the dashboard; nothing reads it to decide)',
+  );
+
 export const decisionSchema = z
   .object({
     k: z.number().int().positive().default(1).describe('anomalous in k of the last n frames raises an alarm'),
@@ -133,6 +151,7 @@ export const cameraSchema = z.object({
   rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
   admission: admissionSchema,
   thresholds: thresholdsSchema,
+  calibration: calibrationSchema.optional(),
   decision: decisionSchema,
 });
 
@@ -291,3 +310,4 @@ export type CameraConfig = z.infer<typeof cameraSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type MqttConfig = z.infer<typeof mqttSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type Calibration = z.infer<typeof calibrationSchema>;

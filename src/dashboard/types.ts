@@ -6,6 +6,8 @@ export interface CameraStatus {
   /** The camera captures on an external trigger (a trigger button is offered). */
   triggerable: boolean;
   thresholds: { image: number; pixel: number };
+  /** How the thresholds were calibrated (adaclip-edge calibrate), when they were. */
+  calibration?: { at: string; images: number; rule: string; targetFpr: number; falseAlarmRate?: number };
   lastScore?: number;
   lastSeq?: number;
   anomalous?: boolean;

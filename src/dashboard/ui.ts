@@ -46,6 +46,8 @@ function renderStatus(s) {
       '<div class="muted">' + esc(c.className) + (c.fps ? ' · ' + c.fps.toFixed(1) + ' fps' : '') + '</div>' +
       '<div class="bar"><div style="width:' + (score * 100).toFixed(1) + '%"></div><span style="left:' + (c.thresholds.image * 100) + '%"></span></div>' +
       '<div class="muted">score <span class="score">' + (c.lastScore === undefined ? '-' : score.toFixed(3)) + '</span> · threshold ' + c.thresholds.image + '</div>' +
+      '<div class="muted calibration">' + (c.calibration ? 'calibrated ' + esc(c.calibration.at.slice(0, 16).replace('T', ' ')) + ' UTC on ' + c.calibration.images +
+        ' good images, target ' + (c.calibration.targetFpr * 100) + ' % false alarms (' + esc(c.calibration.rule) + ')' : 'thresholds not calibrated') + '</div>' +
       (c.triggerable ? '<button onclick="trigger(\\'' + esc(c.id) + '\\')">trigger</button>' : '') + '</div>';
   }).join('');
 }

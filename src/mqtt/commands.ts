@@ -4,6 +4,7 @@
 // handler runs; anything else gets {ok:false, error, transactionId} and changes nothing. Requests run
 // one at a time from a bounded queue, so a flood costs a bounded amount of memory and never crashes.
 import { z } from 'zod';
+import { calibrationSchema, type Calibration } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
 import { COMMAND_NAMES, type CommandName, type Topics } from './topics.js';
 
@@ -17,7 +18,8 @@ export interface ThresholdsPatch {
 /** What the coordinator wires to the pipeline and the decision stage. A missing handler = unavailable. */
 export interface CommandHandlers {
   setClass?(cameraId: string, className: string): unknown;
-  setThresholds?(cameraId: string, thresholds: ThresholdsPatch): unknown;
+  /** `calibration`: how the thresholds were calibrated (adaclip-edge calibrate --send). */
+  setThresholds?(cameraId: string, thresholds: ThresholdsPatch, calibration?: Calibration): unknown;
   trigger?(cameraId: string, partId: string | undefined): unknown;
   status?(): unknown;
   rebirth?(): unknown;
@@ -40,6 +42,7 @@ export const commandSchemas = {
         minRegionAreaPct: z.number().min(0).max(100).optional(),
       })
       .refine((t) => Object.keys(t).length > 0, 'at least one of image, pixel, clear, minRegionAreaPct'),
+    calibration: calibrationSchema.optional(),
   }),
   trigger: z.strictObject({ transactionId, camera, partId: z.string().min(1).max(128).optional() }),
   status: z.strictObject({ transactionId }),
@@ -237,7 +240,11 @@ export class CommandRouter {
         return h.setClass(body.camera as string, body.className as string);
       case 'set-thresholds':
         if (!h.setThresholds) throw missing();
-        return h.setThresholds(body.camera as string, body.thresholds as ThresholdsPatch);
+        return h.setThresholds(
+          body.camera as string,
+          body.thresholds as ThresholdsPatch,
+          body.calibration as Calibration | undefined,
+        );
       case 'trigger':
         if (!h.trigger) throw missing();
         return h.trigger(body.camera as string, body.partId as string | undefined);

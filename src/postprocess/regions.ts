@@ -183,7 +183,8 @@ function round(v: number, digits: number): number {
 }
 
 // getData() returns a Buffer that may not be aligned for a typed view: copy when it is not.
-function int32View(buf: Buffer, len: number): Int32Array {
+/** An Int32Array over OpenCV's data buffer (copied when the buffer is not 4-byte aligned). */
+export function int32View(buf: Buffer, len: number): Int32Array {
   if (buf.byteOffset % 4 === 0) return new Int32Array(buf.buffer, buf.byteOffset, len);
   return new Int32Array(Uint8Array.prototype.slice.call(buf, 0, len * 4).buffer);
 }

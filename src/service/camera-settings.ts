@@ -4,7 +4,7 @@
 // a whole before anything changes (a good class name with a bad threshold changes nothing); then
 // the live camera config is replaced and the change is announced (the service puts it on its bus:
 // pipeline, retained state, Sparkplug).
-import type { CameraConfig } from '../config/schema.js';
+import type { Calibration, CameraConfig } from '../config/schema.js';
 import type { Thresholds } from '../postprocess/decide.js';
 import type { Logger } from '../util/log.js';
 import type { DecisionStage } from './decision-stage.js';
@@ -23,6 +23,8 @@ export interface SettingsChange {
   className?: string;
   /** A partial update, validated by the camera's Decider. */
   thresholds?: unknown;
+  /** How these thresholds were calibrated (adaclip-edge calibrate --send). */
+  calibration?: Calibration;
 }
 
 export interface AppliedSettings {
@@ -77,6 +79,7 @@ export class CameraSettings {
       ...this.camera(cameraId),
       className: applied.className,
       thresholds: { ...applied.thresholds },
+      calibration: calibrationAfter(this.camera(cameraId).calibration, change),
     };
     this.cameras.set(cameraId, camera);
     this.deps.changed({ cameraId, camera, applied, origin });
@@ -93,4 +96,15 @@ export class CameraSettings {
   private authorise(change: SettingsChange, _origin: SettingsOrigin): void {
     this.camera(change.cameraId);
   }
+}
+
+/**
+ * A calibration record comes with calibrated thresholds; thresholds changed without one (by hand,
+ * Sparkplug) are no longer the calibrated ones, so the record goes.
+ */
+function calibrationAfter(before: Calibration | undefined, change: SettingsChange): Calibration | undefined {
+  if (change.calibration) return change.calibration;
+  const t = change.thresholds;
+  const touched = typeof t === 'object' && t !== null && ['image', 'pixel', 'clear'].some((k) => k in t);
+  return touched ? undefined : before;
 }

@@ -1,7 +1,7 @@
 // What the service knows about itself right now, for the dashboard, the status command, the
 // retained camera state topics and the periodic stats: the last decision per camera, a short
 // in-memory list of recent events, fps and latency.
-import type { Config } from '../config/schema.js';
+import type { Calibration, Config } from '../config/schema.js';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
 import type { Metrics } from '../metrics/prometheus.js';
 import type { CameraStatePayload } from '../mqtt/mqtt-link.js';
@@ -18,6 +18,8 @@ interface CameraLive {
   state: string;
   className: string;
   thresholds: { image: number; pixel: number };
+  /** How the thresholds were calibrated; dropped when they are later set by hand. */
+  calibration?: Calibration;
   lastScore?: number;
   lastSeq?: number;
   anomalous?: boolean;
@@ -51,6 +53,7 @@ export class LiveStatus {
         state: 'offline',
         className: c.className,
         thresholds: { image: c.thresholds.image, pixel: c.thresholds.pixel },
+        calibration: c.calibration,
         recent: [],
         frames: 0,
       });
@@ -64,6 +67,10 @@ export class LiveStatus {
     );
     bus.on('event', (event) => this.recordEvent(event));
     bus.on('cameraState', ({ cameraId, state }) => this.setCameraState(cameraId, state));
+    bus.on('settings', ({ cameraId, camera }) => {
+      const c = this.cameras.get(cameraId);
+      if (c) c.calibration = camera.calibration;
+    });
   }
 
   setModel(m: ServiceStatus['model']): void {
@@ -122,6 +129,7 @@ export class LiveStatus {
         state: c.state,
         triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
         thresholds: c.thresholds,
+        calibration: c.calibration,
         lastScore: c.lastScore,
         lastSeq: c.lastSeq,
         anomalous: c.anomalous,
@@ -140,6 +148,7 @@ export class LiveStatus {
       status: c.state as CameraStatePayload['status'],
       className: decider.getClassName(),
       thresholds: { ...t },
+      calibration: c.calibration,
       lastScore: c.lastScore,
       lastEventId: c.lastEventId,
       alarmActive: decider.alarmActive,

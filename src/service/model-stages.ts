@@ -8,7 +8,7 @@ import type { Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
 import { RegionMapper } from '../postprocess/region-map.js';
 import { scoreBatch } from '../postprocess/score.js';
-import { Preprocessor } from '../preprocess/preprocess.js';
+import { Preprocessor, type FrameView } from '../preprocess/preprocess.js';
 import type { ImageTensor } from '../preprocess/tensor.js';
 import type { Frame } from '../sources/frame.js';
 import type { FrameJob } from '../pipeline/stages.js';
@@ -105,13 +105,20 @@ export class ModelStages {
     };
   };
 
-  /** Scores whole images of one class outside the pipeline (eval, tools): same path as a frame. */
-  async scoreImages(images: Frame['image'][], className: string): Promise<ModelResult[]> {
+  /**
+   * Scores images of one class outside the pipeline (eval, calibrate): the same path as a frame,
+   * with a camera's ROI and rotation when `view` gives them.
+   */
+  async scoreImages(
+    images: Frame['image'][],
+    className: string,
+    view: FrameView = {},
+  ): Promise<ModelResult[]> {
     const B = images.length;
     const per = 3 * this.S * this.S;
     const data = new Float32Array(B * per);
     const tensors = images.map((img, i) => {
-      const source = this.pre.frameInto(img, data, i * per, {});
+      const source = this.pre.frameInto(img, data, i * per, view);
       return { data: data.subarray(i * per, (i + 1) * per), size: this.S, source };
     });
     const tok = this.prompts.batch(images.map(() => className));

@@ -20,8 +20,9 @@ export function mqttCommandHandlers(deps: {
     setClass: (cameraId, className) => ({
       className: deps.settings.apply({ cameraId, className }, mqtt).className,
     }),
-    setThresholds: (cameraId, thresholds) => ({
-      thresholds: deps.settings.apply({ cameraId, thresholds }, mqtt).thresholds,
+    setThresholds: (cameraId, thresholds, calibration) => ({
+      thresholds: deps.settings.apply({ cameraId, thresholds, calibration }, mqtt).thresholds,
+      ...(calibration && { calibration }),
     }),
     trigger: (cameraId, partId) => ({ triggerId: deps.trigger(cameraId, partId) }),
     status: () => deps.status(),

@@ -28,8 +28,8 @@ function setup(
       calls.push(['setClass', cam, name]);
       return { className: name };
     },
-    setThresholds: (cam, th) => {
-      calls.push(['setThresholds', cam, th]);
+    setThresholds: (cam, th, calibration) => {
+      calls.push(calibration ? ['setThresholds', cam, th, calibration] : ['setThresholds', cam, th]);
     },
     trigger: (cam, part) => {
       calls.push(['trigger', cam, part]);
@@ -71,6 +71,25 @@ test('set-thresholds passes only the given thresholds', async () => {
   assert.equal(r.ok, true);
   assert.equal(r.transactionId, 7);
   assert.deepEqual(calls, [['setThresholds', 'cam-1', { image: 0.7 }]]);
+});
+
+test('set-thresholds carries a calibration record, validated before the handler runs', async () => {
+  const { calls, send, sent } = setup(undefined, 1024);
+  const calibration = { at: '2026-12-02T10:00:00.000Z', images: 200, rule: 'p99 + 1 sd', targetFpr: 0.01 };
+  const thresholds = { image: 0.7, clear: 0.65, pixel: 0.8 };
+  const r = await send('set-thresholds', { transactionId: 'c', camera: 'cam-1', thresholds, calibration });
+  assert.equal(r.ok, true, r.error);
+  assert.deepEqual(calls, [['setThresholds', 'cam-1', thresholds, calibration]]);
+  const bad = await send('set-thresholds', {
+    camera: 'cam-1',
+    thresholds,
+    calibration: { ...calibration, at: 'yesterday', targetFpr: 2 },
+  });
+  assert.equal(bad.ok, false);
+  assert.match(bad.error!, /calibration\.at/);
+  assert.match(bad.error!, /calibration\.targetFpr/);
+  assert.equal(calls.length, 1, 'the refused request changed nothing');
+  assert.equal(sent.length, 2);
 });
 
 test('malformed requests get an error naming the problem and change nothing', async () => {

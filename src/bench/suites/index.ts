@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them. Add a suite: one import, one entry.
 import type { Benchmark } from '../harness.js';
 import { benchmarks as decide } from './decide.js';
+import { benchmarks as evaluation } from './eval.js';
 import { benchmarks as fleet } from './fleet.js';
 import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
@@ -9,4 +10,4 @@ import { benchmarks as mqtt } from './mqtt.js';
 import { benchmarks as pipeline } from './pipeline.js';
 import { benchmarks as preprocess } from './preprocess.js';
 
-export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, pipeline, mqtt, fleet];
+export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, pipeline, mqtt, fleet, evaluation];

@@ -1,0 +1,143 @@
+// Label-free thresholds: proposed from good images only, since defect images are rare on a real
+// line. Why not anomalib's adaptive threshold: it maximises F1 over labelled images, and with only
+// good ones it degenerates (older releases pick the minimum score, so every frame alarms; current
+// ones the maximum, with no room for the next part that scores a little higher).
+//
+// The rule, for the image score and, separately, for each image's highest smoothed-map value:
+// - q, the (1 - targetFpr) quantile of the good images: at most floor(targetFpr * n) of them lie
+//   above it, the false-alarm budget spent on the calibration set itself;
+// - plus a margin of `marginSigmas` robust standard deviations of the good values (1.4826 * median
+//   absolute deviation; unlike the plain standard deviation it is not inflated by the few high good
+//   values in the tail that q is about). The margin is there because q is itself an estimate (its
+//   standard error for a normal tail at 1 % is about 0.27 sd with 200 images and 0.53 sd with 50) and
+//   because light, dust and wear drift the scores after calibration. It costs recall only where
+//   defects score within a margin of the good parts, which `eval` shows;
+// - clear (hysteresis) halfway up the margin, q + margin / 2: every calibration image at or below q
+//   clears an alarm, and a score hovering at the alarm threshold does not raise and clear it in turn.
+// Per-image maxima of the map, not single pixels, set thresholds.pixel: a region appears when any
+// pixel reaches it, so the per-image maximum is what makes a good image show a false region.
+
+export const DEFAULT_TARGET_FPR = 0.01;
+export const DEFAULT_MARGIN_SIGMAS = 1;
+/** Scale of the median absolute deviation to a normal distribution's standard deviation. */
+const MAD_TO_SD = 1.4826;
+/** The spread when every good value is the same (scores live in [0, 1]). */
+const FLOOR_SD = 0.01;
+/** Thresholds are rounded up to this step, readable in a config and never below the rule's value. */
+const STEP = 1e-4;
+
+export interface ThresholdDerivation {
+  /** The (1 - targetFpr) quantile of the good values. */
+  quantile: number;
+  /** Robust standard deviation of the good values (or its fallback). */
+  sd: number;
+  margin: number;
+  threshold: number;
+  /** Good images at or above the threshold, and their share. */
+  above: number;
+  rate: number;
+}
+
+export interface CalibrationProposal {
+  thresholds: { image: number; clear: number; pixel: number };
+  image: ThresholdDerivation;
+  pixel: ThresholdDerivation;
+  images: number;
+  targetFpr: number;
+  marginSigmas: number;
+  /** One line for the config and the dashboard. */
+  rule: string;
+  warnings: string[];
+}
+
+export function proposeThresholds(o: {
+  imageScores: ArrayLike<number>;
+  pixelMaxima: ArrayLike<number>;
+  targetFpr?: number;
+  marginSigmas?: number;
+}): CalibrationProposal {
+  const targetFpr = o.targetFpr ?? DEFAULT_TARGET_FPR;
+  const k = o.marginSigmas ?? DEFAULT_MARGIN_SIGMAS;
+  const n = o.imageScores.length;
+  if (n === 0) throw new Error('calibration needs at least one good image');
+  if (o.pixelMaxima.length !== n)
+    throw new Error(`calibration: ${n} image scores but ${o.pixelMaxima.length} map maxima`);
+  if (!(targetFpr > 0 && targetFpr < 1))
+    throw new Error(`calibration: targetFpr must be in (0, 1), got ${targetFpr}`);
+  if (!(k >= 0 && Number.isFinite(k))) throw new Error(`calibration: marginSigmas must be >= 0, got ${k}`);
+  const warnings: string[] = [];
+  const image = derive(o.imageScores, targetFpr, k, 'image scores', warnings);
+  const pixel = derive(o.pixelMaxima, targetFpr, k, 'map maxima', warnings);
+  const clear = Math.min(image.threshold, roundUp(image.quantile + image.margin / 2));
+  const pct = percentileName(targetFpr);
+  if (n < Math.ceil(1 / targetFpr))
+    warnings.push(
+      `only ${n} good images: the ${pct} is their maximum and a rate of ${formatPct(targetFpr)} cannot be seen on so few; ` +
+        `score at least ${Math.ceil(3 / targetFpr)} (no false alarm in ${Math.ceil(3 / targetFpr)} good images bounds the rate at ${formatPct(targetFpr)} with 95 % confidence)`,
+    );
+  return {
+    thresholds: { image: image.threshold, clear, pixel: pixel.threshold },
+    image,
+    pixel,
+    images: n,
+    targetFpr,
+    marginSigmas: k,
+    rule: `${pct} of good images + ${k} robust sd (1.4826 MAD); clear at ${pct} + half the margin`,
+    warnings,
+  };
+}
+
+function derive(
+  values: ArrayLike<number>,
+  targetFpr: number,
+  k: number,
+  what: string,
+  warnings: string[],
+): ThresholdDerivation {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (!sorted.every(Number.isFinite))
+    throw new Error(`calibration: the ${what} include a value that is not finite`);
+  // at most `allowed` good values lie strictly above sorted[n - 1 - allowed]
+  const allowed = Math.floor(targetFpr * n + 1e-9);
+  const quantile = sorted[n - 1 - allowed];
+  const med = median(sorted);
+  let sd = MAD_TO_SD * median(Float64Array.from(sorted, (v) => Math.abs(v - med)).sort());
+  if (sd === 0) sd = standardDeviation(sorted);
+  if (sd === 0) sd = FLOOR_SD;
+  const margin = k * sd;
+  let threshold = roundUp(quantile + margin);
+  if (threshold > 1) {
+    warnings.push(
+      `the good ${what} reach ${quantile.toFixed(4)}: the rule asks for ${(quantile + margin).toFixed(4)}, above 1, so 1 is proposed (only a score of exactly 1 alarms)`,
+    );
+    threshold = 1;
+  }
+  let above = 0;
+  for (let i = 0; i < n; i++) if (sorted[i] >= threshold) above++;
+  return { quantile, sd, margin, threshold, above, rate: above / n };
+}
+
+function median(sorted: Float64Array): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+function standardDeviation(xs: Float64Array): number {
+  if (xs.length < 2) return 0;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+}
+
+function roundUp(x: number): number {
+  return Number((Math.ceil(x / STEP - 1e-9) * STEP).toFixed(4));
+}
+
+/** 0.01 -> "p99", 0.001 -> "p99.9". */
+export function percentileName(targetFpr: number): string {
+  return `p${Number(((1 - targetFpr) * 100).toFixed(6))}`;
+}
+
+export function formatPct(x: number): string {
+  return `${Number((x * 100).toFixed(3))} %`;
+}
