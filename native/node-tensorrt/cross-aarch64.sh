@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Cross-compiles node-tensorrt for aarch64 (Jetson Orin's CPU) on an x86_64 Debian machine with
 # Debian's toolchain (g++-aarch64-linux-gnu), into build/aarch64/:
-#   1. Release/node_tensorrt.node: the CPU-only variant of the addon (native CPU HSF), linked: an
-#      aarch64 shared object.
-#   2. cuda/*.o: the CUDA + TensorRT variant compiled, not linked: every src/hsf/*.cu for sm_87 with
+#   1. Release/node_tensorrt.node: the CPU-only variant of the addon (native CPU HSF, the
+#      preprocessing kernels' host build), linked: an aarch64 shared object.
+#   2. cuda/*.o: the CUDA + TensorRT variant compiled, not linked: every src/hsf/*.cu and src/preprocess/*.cu for sm_87 with
 #      aarch64 host code (nvcc -ccbin aarch64-linux-gnu-g++), every C++ source with the CUDA and,
 #      where found, TensorRT headers. Linking needs an aarch64 CUDA runtime (cudart_static), which
 #      only JetPack has: deploy/Dockerfile.jetson builds the linked CUDA variant on the device.
@@ -59,12 +59,12 @@ else
   addon_api_inc="$(cd "$here" && node -p "require('node-addon-api').include_dir")"
   # nvcc picks targets/aarch64-linux for an aarch64 host compiler; the x86_64 toolkit's headers are
   # the same files, so they are named explicitly.
-  cu_flags=(-ccbin "$cxx" -std=c++17 -O3 -gencode "arch=compute_87,code=sm_87" -Xcompiler -fPIC
+  cu_flags=(-ccbin "$cxx" -std=c++17 -O3 -Isrc -gencode "arch=compute_87,code=sm_87" -Xcompiler -fPIC
     -I"$cuda_inc" -isystem "$cuda_inc/cccl")
   cpp_flags=(-std=c++17 -O3 -fPIC -Wall -Wextra -Wno-unused-parameter -Werror -DBUILDING_NODE_EXTENSION
     -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS -DNTRT_HAVE_CUDA=1
     -DNTRT_HAVE_HSF=1 '-DNTRT_CUDA_ARCHS="87"' -Isrc -I"$napi_inc" -I"$addon_api_inc" -isystem "$cuda_inc")
-  sources=(src/*.cpp src/hsf/*.cpp)
+  sources=(src/*.cpp src/hsf/*.cpp src/preprocess/*.cpp)
   if [ -n "$trt_inc" ]; then
     cpp_flags+=(-DNTRT_HAVE_TENSORRT=1 -isystem "$trt_inc")
     for f in src/trt/*.cpp; do [ "$(basename "$f")" = session_stub.cpp ] || sources+=("$f"); done
@@ -76,7 +76,7 @@ else
   mkdir -p "$out/cuda"
   # one compiler per core: the objects are independent
   jobs=()
-  for f in src/hsf/*.cu; do
+  for f in src/hsf/*.cu src/preprocess/*.cu; do
     [ -f "$f" ] || continue
     case "$f" in *_test*|*test_*) continue ;; esac
     jobs+=("cu $f")
@@ -89,7 +89,7 @@ else
       "${launcher[@]}" "$nvcc" "${cu_flags[@]}" -c "$f" -o "$o" || { say "nvcc failed on $f"; return 1; }
     else
       local extra=()
-      case "$f" in src/hsf/*.cpp) extra=(-ffp-contract=off) ;; esac
+      case "$f" in src/hsf/*.cpp | src/preprocess/*.cpp) extra=(-ffp-contract=off) ;; esac
       "${launcher[@]}" "$cxx" "${cpp_flags[@]}" "${extra[@]}" -c "$f" -o "$o" || { say "aarch64 g++ failed on $f"; return 1; }
     fi
   }
@@ -113,6 +113,7 @@ fi
 
 # 3. The native CPU test driver, static so that qemu-user needs no aarch64 sysroot.
 "${launcher[@]}" "$cxx" -std=c++17 -O3 -ffp-contract=off -pthread -static -Wall -Isrc \
-  test/native_cpu_test.cpp src/hsf/hsf_cpu.cpp src/hsf/gram_cpu.cpp -o "$out/native_cpu_test" ||
+  test/native_cpu_test.cpp src/hsf/hsf_cpu.cpp src/hsf/gram_cpu.cpp src/preprocess/pp_plan.cpp \
+  src/preprocess/pp_host.cpp -o "$out/native_cpu_test" ||
   die "the test driver does not build"
 say "built: test driver $out/native_cpu_test"

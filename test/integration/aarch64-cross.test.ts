@@ -2,7 +2,7 @@
 // native/node-tensorrt/cross-aarch64.sh: the CPU-only addon must link as an aarch64 shared object,
 // the CUDA + TensorRT variant's sources must compile for aarch64 with sm_87 device code (where nvcc
 // exists), and the native CPU code, run under qemu-user, must give the TypeScript reference's HSF
-// results bit for bit (the portable Gram loop an Orin's CPU runs). setup installs the toolchain and
+// results (the portable Gram loop an Orin's CPU runs) and preprocessed tensors bit for bit. setup installs the toolchain and
 // qemu-user-static; without them these tests fail, naming what is missing.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHsfReferenceDumps } from '../helpers/hsf-dump.js';
+import { writePreprocessDumps } from '../helpers/preprocess-dump.js';
 import { ROOT, hasShared } from '../helpers/shared.js';
 
 const NATIVE = join(ROOT, 'native', 'node-tensorrt');
@@ -62,7 +63,7 @@ test(
   },
 );
 
-test('under qemu-user, the aarch64 native CPU HSF equals the TypeScript reference bit for bit', (t) => {
+test('under qemu-user, the aarch64 native CPU HSF and preprocessing equal the TypeScript reference bit for bit', (t) => {
   assert.equal(build.status, 0, build.output);
   const qemu = spawnSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' });
   assert.equal(
@@ -75,10 +76,15 @@ test('under qemu-user, the aarch64 native CPU HSF equals the TypeScript referenc
   const dir = mkdtempSync(join(tmpdir(), 'aarch64-'));
   try {
     const cases = writeHsfReferenceDumps(join(dir, 'hsf'), 3);
+    const frames = writePreprocessDumps(join(dir, 'preprocess'));
     const t0 = performance.now();
-    const run = spawnSync(qemu.stdout.trim(), [join(OUT, 'native_cpu_test'), join(dir, 'hsf')], {
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      qemu.stdout.trim(),
+      [join(OUT, 'native_cpu_test'), join(dir, 'hsf'), join(dir, 'preprocess')],
+      {
+        encoding: 'utf8',
+      },
+    );
     t.diagnostic(`qemu-aarch64 run: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const lines = run.stdout.trim().split('\n');
     for (const line of lines) {
@@ -90,6 +96,9 @@ test('under qemu-user, the aarch64 native CPU HSF equals the TypeScript referenc
       /^PASS hsf .*kernel scalar, differing labels 0, scores 0, u' 0, f 0$/.test(l),
     );
     assert.equal(hsf.length, 2 * cases.length, run.stdout);
+    // the preprocessing kernels' host build: every frame, every float32 bit
+    const pre = lines.filter((l) => /^PASS preprocess .*differing values 0 of /.test(l));
+    assert.equal(pre.length, frames.length, run.stdout);
     assert.equal(run.status, 0, run.stdout + run.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,18 +1,23 @@
-// The addon's native CPU code without Node: the HSF CPU path (src/hsf/hsf_cpu.cpp, gram_cpu.cpp)
-// against the TypeScript reference's results, bit for bit. Built for the host and, by
+// The addon's native CPU code without Node, against the TypeScript reference's results bit for bit:
+// the HSF CPU path (src/hsf/hsf_cpu.cpp, gram_cpu.cpp) and the preprocessing kernels' host build
+// (src/preprocess/pp_host.cpp, with pp_plan.cpp's PIL tap tables). Built for the host and, by
 // cross-aarch64.sh, for aarch64 to run under qemu-user: there it checks the portable Gram loop and
 // the build flags (-ffp-contract=off) that an Orin's CPU gets. Reads the dumps of
-// test/helpers/hsf-dump.ts (test/tools/hsf-dump-reference.ts).
-//   native_cpu_test HSF_DIR
+// test/helpers/hsf-dump.ts and test/helpers/preprocess-dump.ts.
+//   native_cpu_test HSF_DIR [PREPROCESS_DIR]
 // One line per check, "PASS ..." or "FAIL ..."; exit 0 when all pass, 1 on a failure, 2 when nothing
 // could be read.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "../src/hsf/hsf_cpu.h"
+#include "../src/preprocess/pp_host.h"
 #include "npy_reader.h"
 
 namespace {
@@ -60,11 +65,48 @@ int hsfCase(const std::string& dir, const std::string& name, int threads) {
   return ok ? 0 : 1;
 }
 
+int preprocessCase(const std::filesystem::path& d) {
+  const std::string name = d.filename().string();
+  Npy frame, want;
+  std::ifstream v(d / "view.txt");
+  pp::FrameInput in;
+  int bgr = 1, size = 0;
+  double mean[3], std[3];
+  if (!v || !(v >> in.channels >> bgr >> in.rotate >> in.roiX >> in.roiY >> in.roiW >> in.roiH >> size) ||
+      !(v >> mean[0] >> mean[1] >> mean[2] >> std[0] >> std[1] >> std[2]) ||
+      !readNpy((d / "frame.npy").string(), &frame, "|u1") || !readNpy((d / "want.npy").string(), &want, "<f4") ||
+      frame.shape.size() != 3) {
+    std::printf("FAIL preprocess %s: unreadable dump\n", name.c_str());
+    return 1;
+  }
+  in.height = (int)frame.shape[0];
+  in.width = (int)frame.shape[1];
+  in.stride = in.width * in.channels;
+  in.bgr = bgr != 0;
+  in.hasRoi = in.roiW > 0;
+  in.data = reinterpret_cast<const uint8_t*>(frame.bytes.data());
+  in.bytes = frame.bytes.size();
+  pp::BatchPlan plan;
+  std::string error;
+  if (!pp::makePlan({in}, size, mean, std, &plan, &error)) {
+    std::printf("FAIL preprocess %s: %s\n", name.c_str(), error.c_str());
+    return 1;
+  }
+  std::vector<uint8_t> src(plan.srcBytes);
+  pp::packSources({in}, plan, src.data());
+  std::vector<float> got((size_t)3 * size * size);
+  pp::runHost(plan, src.data(), false, got.data());
+  const size_t m = got.size() == want.bytes.size() / 4 ? bitMismatches(got.data(), want.as<float>(), got.size()) : got.size();
+  std::printf("%s preprocess %s: %dx%dx%d rotate %d -> %d, differing values %zu of %zu\n", m == 0 ? "PASS" : "FAIL",
+              name.c_str(), in.width, in.height, in.channels, in.rotate, size, m, got.size());
+  return m == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s HSF_DIR\n", argv[0]);
+    std::fprintf(stderr, "usage: %s HSF_DIR [PREPROCESS_DIR]\n", argv[0]);
     return 2;
   }
   int failures = 0, ran = 0;
@@ -76,6 +118,16 @@ int main(int argc, char** argv) {
         break;
       }
       failures += r;
+      ran++;
+    }
+  }
+  if (argc > 2) {
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& e : std::filesystem::directory_iterator(argv[2]))
+      if (e.is_directory()) dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    for (const auto& d : dirs) {
+      failures += preprocessCase(d);
       ran++;
     }
   }

@@ -11,6 +11,7 @@ EngineState::~EngineState() {
       if (kv.second.device) cudaFree(kv.second.device);
       if (kv.second.host) cudaFreeHost(kv.second.host);
     }
+    if (s->preprocess) pp::freeDeviceScratch(s->preprocess);
     delete s->context;  // TensorRT 10: plain delete, destroy() is gone
     if (s->stream) cudaStreamDestroy(s->stream);
   }

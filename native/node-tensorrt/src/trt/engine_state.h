@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "preprocess/pp_cuda.h"
 #include "trt/buffers.h"
 #include "trt/types.h"
 
@@ -29,6 +30,7 @@ struct ContextSlot {
   nvinfer1::IExecutionContext* context = nullptr;
   cudaStream_t stream = nullptr;
   std::map<std::string, Buffer> buffers;
+  pp::DeviceScratch* preprocess = nullptr;  // made at the first frame input
 };
 
 struct EngineState {

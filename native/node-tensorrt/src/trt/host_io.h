@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "preprocess/pp_plan.h"
 #include "trt/types.h"
 
 namespace ntrt::trt {
@@ -25,6 +26,12 @@ struct HostInput {
   size_t elements;
   Dims shape;
   Napi::ObjectReference keep;  // keeps the caller's array alive while the worker reads it
+  // Or camera frames that the preprocessing kernels turn into this [B,3,S,S] input on the device
+  // (data is then null): the frames, their arrays kept alive, S and the normalisation.
+  std::vector<pp::FrameInput> frames;
+  std::vector<Napi::ObjectReference> keepFrames;
+  int frameSize = 0;
+  double mean[3] = {0, 0, 0}, std[3] = {1, 1, 1};
 };
 
 struct HostOutput {

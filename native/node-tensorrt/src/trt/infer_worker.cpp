@@ -63,6 +63,23 @@ class InferWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
+  // Camera frames in, the engine's float32/float16 input out, on the device: the preprocessing
+  // kernels write straight into the input buffer, on the context's stream (no host tensor).
+  static bool stageFrames(const HostInput& in, const TensorMeta& meta, ContextSlot* slot, Buffer& buf, size_t bytes,
+                          std::string* error) {
+    if (meta.dtype != DataType::kFLOAT && meta.dtype != DataType::kHALF) {
+      *error = "input '" + in.name + "' is " + dtypeName(meta.dtype) +
+               " in the engine; frames are preprocessed into float32 or float16 only";
+      return false;
+    }
+    pp::BatchPlan plan;
+    if (!pp::makePlan(in.frames, in.frameSize, in.mean, in.std, &plan, error)) return false;
+    if (!ensureDevice(buf, bytes, error)) return false;
+    if (!slot->preprocess) slot->preprocess = pp::newDeviceScratch();
+    return pp::runOnDevice(in.frames, plan, slot->preprocess, slot->stream, meta.dtype == DataType::kHALF, buf.device,
+                           error);
+  }
+
   bool run(ContextSlot* slot, std::string* error) {
     if (!cudaOk(cudaSetDevice(state_->device), "cudaSetDevice", error)) return false;
     ErrorScope scope;
@@ -99,11 +116,15 @@ class InferWorker : public Napi::AsyncWorker {
       }
       const size_t bytes = in.elements * dtypeBytes(meta->dtype);
       Buffer& buf = slot->buffers[in.name];
-      if (!ensureHost(buf, bytes, error) || !ensureDevice(buf, bytes, error)) return false;
-      if (!copyInput(in, meta->dtype, buf.host, error)) return false;
-      if (!cudaOk(cudaMemcpyAsync(buf.device, buf.host, bytes, cudaMemcpyHostToDevice, slot->stream),
-                  "copy of input '" + in.name + "' to the device", error)) {
-        return false;
+      if (!in.frames.empty()) {
+        if (!stageFrames(in, *meta, slot, buf, bytes, error)) return false;
+      } else {
+        if (!ensureHost(buf, bytes, error) || !ensureDevice(buf, bytes, error)) return false;
+        if (!copyInput(in, meta->dtype, buf.host, error)) return false;
+        if (!cudaOk(cudaMemcpyAsync(buf.device, buf.host, bytes, cudaMemcpyHostToDevice, slot->stream),
+                    "copy of input '" + in.name + "' to the device", error)) {
+          return false;
+        }
       }
       if (!ctx->setTensorAddress(in.name.c_str(), buf.device)) {
         *error = scope.message("setTensorAddress('" + in.name + "') failed");

@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "hsf_device.h"
+#include "pp_args.h"
 #include "trt/infer_worker.h"
 #include "trt/logger.h"
 #include "trt/open_worker.h"
@@ -21,6 +22,30 @@ namespace trt {
 namespace {
 
 Napi::FunctionReference* gEngineConstructor = nullptr;
+
+/** { frames, size, mean, std }: camera frames for the preprocessing kernels, as input [B,3,S,S]. */
+HostInput frameInput(Napi::Env env, const std::string& name, Napi::Object o) {
+  const std::string where = "input '" + name + "'";
+  HostInput in;
+  in.name = name;
+  in.type = HostType::F32;
+  in.data = nullptr;
+  in.frames = readFrames(env, o.Get("frames"), where, &in.keepFrames);
+  in.frameSize = frameInt(env, o, "size", 0, where + ": ");
+  readTriple(env, o, "mean", where, in.mean);
+  readTriple(env, o, "std", where, in.std);
+  if (in.frames.empty() || in.frameSize < 1) {
+    throw Napi::TypeError::New(env, where + ": frames need at least one frame and a positive size");
+  }
+  const int64_t B = static_cast<int64_t>(in.frames.size()), S = in.frameSize;
+  in.shape.nbDims = 4;
+  in.shape.d[0] = B;
+  in.shape.d[1] = 3;
+  in.shape.d[2] = S;
+  in.shape.d[3] = S;
+  in.elements = static_cast<size_t>(B * 3 * S * S);
+  return in;
+}
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
@@ -80,6 +105,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       Napi::Value v = map.Get(name);
       if (!v.IsObject()) throw Napi::TypeError::New(env, "input '" + name + "': expected { data, shape }");
       Napi::Object o = v.As<Napi::Object>();
+      if (o.Has("frames")) {
+        inputs.push_back(frameInput(env, name, o));
+        continue;
+      }
       Napi::Value data = o.Get("data");
       Napi::Value shape = o.Get("shape");
       if (!data.IsTypedArray() || !shape.IsArray()) {
