@@ -71,6 +71,17 @@ bool ok(cudaError_t err, const char* what, std::string* error) {
 
 size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
 
+/** Grows a device buffer to `want` bytes (contents not kept): allocated once, then reused. */
+bool growDevice(void** p, size_t* have, size_t want, std::string* error) {
+  if (want <= *have) return true;
+  if (*p) cudaFree(*p);
+  *p = nullptr;
+  *have = 0;
+  if (!ok(cudaMalloc(p, want), "cudaMalloc", error)) return false;
+  *have = want;
+  return true;
+}
+
 int blocksFor(size_t n) { return (int)std::min<size_t>((n + kThreads - 1) / kThreads, 65535); }
 
 }  // namespace
@@ -109,23 +120,11 @@ bool runOnDevice(const std::vector<FrameInput>& frames, const BatchPlan& plan, D
     // shared memory: the GPU reads the pinned staging where it is, no copy
     if (!ok(cudaHostGetDevicePointer((void**)&dev, s->staging, 0), "cudaHostGetDevicePointer", error)) return false;
   } else {
-    if (total > s->deviceBytes) {
-      if (s->device) cudaFree(s->device);
-      s->device = nullptr;
-      s->deviceBytes = 0;
-      if (!ok(cudaMalloc(&s->device, total), "cudaMalloc", error)) return false;
-      s->deviceBytes = total;
-    }
+    if (!growDevice(&s->device, &s->deviceBytes, total, error)) return false;
     dev = static_cast<uint8_t*>(s->device);
     if (!ok(cudaMemcpyAsync(dev, host, total, cudaMemcpyHostToDevice, st), "copy of the frames", error)) return false;
   }
-  if (plan.tempBytes > s->tempBytes) {
-    if (s->temp) cudaFree(s->temp);
-    s->temp = nullptr;
-    s->tempBytes = 0;
-    if (!ok(cudaMalloc(&s->temp, plan.tempBytes), "cudaMalloc", error)) return false;
-    s->tempBytes = plan.tempBytes;
-  }
+  if (!growDevice(&s->temp, &s->tempBytes, plan.tempBytes, error)) return false;
   const auto* descs = reinterpret_cast<const FrameDesc*>(dev);
   const auto* tables = reinterpret_cast<const int32_t*>(dev + descBytes);
   const uint8_t* src = dev + descBytes + tableBytes;
