@@ -60,19 +60,24 @@ const camera = {
   rotate: 90,
   roi: { x: 2, y: 3, width: 20, height: 30 },
 } as unknown as CameraConfig;
-const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ frame: frame(i) }) as FrameJob);
-
-test('an engine that takes frames gets the frames and their views, no CPU tensor', async () => {
+/** ModelStages over the demo bundle and a recording engine that takes frames or not. */
+async function stagesWith(takesFrames: boolean) {
   const bundle = await loadBundle(BUNDLE);
   const m = bundle.manifest;
   const { engine, runs } = recordingEngine(
-    true,
+    takesFrames,
     m.imageSize,
     m.architecture.embedDim,
     bundle.topK,
     bundle.layers,
   );
-  const stages = new ModelStages(bundle, engine as unknown as Engine, undefined, () => 'screw');
+  return { stages: new ModelStages(bundle, engine as unknown as Engine, undefined, () => 'screw'), runs, m };
+}
+
+const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ frame: frame(i) }) as FrameJob);
+
+test('an engine that takes frames gets the frames and their views, no CPU tensor', async () => {
+  const { stages, runs } = await stagesWith(true);
   const tensors = [0, 1].map((i) => stages.preprocess(frame(i), camera));
   for (const t of tensors) {
     assert.equal(t.data.length, 0);
@@ -95,16 +100,7 @@ test('an engine that takes frames gets the frames and their views, no CPU tensor
 });
 
 test('an engine that does not take frames gets the CPU path tensors, packed', async () => {
-  const bundle = await loadBundle(BUNDLE);
-  const m = bundle.manifest;
-  const { engine, runs } = recordingEngine(
-    false,
-    m.imageSize,
-    m.architecture.embedDim,
-    bundle.topK,
-    bundle.layers,
-  );
-  const stages = new ModelStages(bundle, engine as unknown as Engine, undefined, () => 'screw');
+  const { stages, runs, m } = await stagesWith(false);
   const tensors = [0, 1].map((i) => stages.preprocess(frame(i), camera));
   const want = new Preprocessor({ size: m.imageSize, mean: m.normalize.mean, std: m.normalize.std });
   assert.deepEqual(tensors[1].data, want.frame(frame(1).image, camera).data);
