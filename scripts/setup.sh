@@ -11,6 +11,13 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 #    Python stack (Debian's torch: no PyPI here), ccache (fast native rebuilds), cmake (addon).
 APT_PKGS=(libopencv-dev mosquitto mosquitto-clients python3 python3-torch python3-numpy python3-scipy
   python3-sklearn python3-pil python3-onnx python3-torchvision ccache cmake g++ make openssl pkg-config)
+# aarch64 cross toolchain + qemu-user (test/integration/aarch64-cross.test.ts), shellcheck (script tests)
+APT_PKGS+=(g++-aarch64-linux-gnu qemu-user-static shellcheck)
+# SETUP_DEVICE=1 (deploy/Dockerfile.jetson, a Jetson): only what building and running there needs
+if [ "${SETUP_DEVICE:-0}" = 1 ]; then
+  APT_PKGS=(libopencv-dev ccache cmake g++ make pkg-config python3)
+  SETUP_BROWSER=0
+fi
 [ "${SETUP_BROWSER:-1}" = 1 ] && APT_PKGS+=(chromium)
 # kubectl renders deploy/k8s in the tests (kustomize). Debian 12's is kubernetes-client (1.20); a
 # kubectl already installed from elsewhere (a newer one) is kept: both packages own /usr/bin/kubectl.
@@ -34,6 +41,10 @@ fi
 # 2. npm dependencies. The OpenCV binding's auto-build would clone OpenCV from the internet: use the
 #    system OpenCV instead. onnxruntime-node's postinstall would download CUDA binaries: skip it.
 export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 ONNXRUNTIME_NODE_INSTALL=skip
+# The binding would take the first /usr/lib/*-linux-gnu as OpenCV's library folder, and the aarch64
+# cross binutils create /usr/lib/aarch64-linux-gnu: name this machine's own (also right on a Jetson).
+OPENCV_LIB_DIR="/usr/lib/$(gcc -dumpmachine)"
+export OPENCV_INCLUDE_DIR=/usr/include/opencv4 OPENCV_BIN_DIR=/usr/bin OPENCV_LIB_DIR
 export CC="ccache gcc" CXX="ccache g++" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" JOBS=max
 stamp_want="$(sha256sum package-lock.json | cut -c1-16)-$(node --version)"
 stamp_file=node_modules/.adaclip-edge-setup
@@ -54,8 +65,9 @@ if [ -f native/node-tensorrt/build.sh ]; then
   bash native/node-tensorrt/build.sh
 fi
 
-# 5. The demo's untrained model bundle (random tiny weights, bytes-only vocabulary: no download).
-if [ -f models/export/make_demo_bundle.sh ]; then
+# 5. The demo's untrained model bundle (random tiny weights, bytes-only vocabulary: no download);
+#    not on a device (SETUP_DEVICE=1), where the exporter's torch is not installed.
+if [ -f models/export/make_demo_bundle.sh ] && [ "${SETUP_DEVICE:-0}" != 1 ]; then
   bash models/export/make_demo_bundle.sh
 fi
 

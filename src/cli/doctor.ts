@@ -29,6 +29,7 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
   );
   for (const l of await platformLines()) add(l);
   for (const l of await hsfLines()) add(l);
+  add(await preprocessLine());
 
   let cfg: Config | undefined;
   if (opts.config) {
@@ -101,6 +102,16 @@ async function hsfLines(): Promise<DoctorLine[]> {
   } catch (err) {
     return [{ name: 'hsf', ok: false, detail: (err as Error).message, required: true }];
   }
+}
+
+/** Where frames are resized and normalised: the GPU kernel with a TensorRT engine, else the CPU. */
+async function preprocessLine(): Promise<DoctorLine> {
+  return check('preprocess', false, async () => {
+    const { describePreprocessing } = await import('../engines/preprocess-choice.js');
+    const { probeTensorRt } = await import('../engines/probe.js');
+    const { loadNodeTensorrt } = await import('../engines/tensorrt.js');
+    return describePreprocessing(probeTensorRt(), loadNodeTensorrt()).detail;
+  });
 }
 
 async function brokerLine(cfg: Config): Promise<DoctorLine> {

@@ -1,11 +1,14 @@
 // One interface for every inference backend (onnxruntime, our node-tensorrt addon). Adding a
 // backend means one file in this folder and one entry in select.ts, as Frigate does with detectors.
 import type { Manifest } from '../model/manifest.js';
+import type { DeviceFrame } from '../preprocess/tensor.js';
 
 /** A batch of preprocessed images plus, per image, the tokens of its class's prompt sentences. */
 export interface EngineInput {
-  /** float32 [B,3,S,S], normalised. */
+  /** float32 [B,3,S,S], normalised; empty when `frames` is given. */
   images: Float32Array;
+  /** Or the B camera frames themselves, for an engine that preprocesses on the GPU (info.takesFrames). */
+  frames?: DeviceFrame[];
   /** int64 [B,Q,T]: the sentences of each image's class (see model/prompts). */
   tokens: BigInt64Array;
   batch: number;
@@ -27,7 +30,13 @@ export function validateEngineInput(input: EngineInput, imageSize: number): void
   const { batch, sentences, context } = input;
   if (!Number.isInteger(batch) || batch < 1)
     throw new EngineInputError(`engine: batch must be >= 1, got ${batch}`);
-  if (input.images.length !== batch * 3 * S * S) {
+  if (input.frames) {
+    if (input.frames.length !== batch || input.images.length !== 0) {
+      throw new EngineInputError(
+        `engine: ${input.frames.length} frames for a batch of ${batch} (and images must be empty then)`,
+      );
+    }
+  } else if (input.images.length !== batch * 3 * S * S) {
     throw new EngineInputError(
       `engine: images hold ${input.images.length} floats, [${batch},3,${S},${S}] needs ${batch * 3 * S * S}`,
     );
@@ -65,6 +74,8 @@ export interface EngineInfo {
   maxBatch: number;
   /** Where HSF inputs live after run(): "host" or "device" (then HSF runs on the GPU). */
   hsfInputsOn: 'host' | 'device';
+  /** run() takes camera frames (EngineInput.frames) and preprocesses them on the GPU. */
+  takesFrames?: boolean;
 }
 
 export interface Engine {

@@ -88,6 +88,7 @@ export class OnnxRuntimeEngine implements Engine {
 
   async run(input: EngineInput): Promise<EngineOutput> {
     validateEngineInput(input, this.manifest.imageSize);
+    if (input.frames) throw new EngineInputError('engine: onnxruntime takes preprocessed images, not frames');
     return runInSubBatches(input, this.info.maxBatch, this.manifest.imageSize, (chunk) =>
       this.runChunk(chunk),
     );

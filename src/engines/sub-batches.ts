@@ -19,6 +19,7 @@ export async function runInSubBatches(
         ...input,
         batch: n,
         images: input.images.subarray(start * perImage, (start + n) * perImage),
+        frames: input.frames?.slice(start, start + n),
         tokens: input.tokens.subarray(start * perTokens, (start + n) * perTokens),
       }),
     );

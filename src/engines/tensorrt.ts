@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { Bundle } from '../model/bundle.js';
 import { IO, type Manifest } from '../model/manifest.js';
 import type { HsfResult, HsfRunner, HsfSettings } from '../hsf/types.js';
+import type { PreprocessBinding } from '../preprocess/device.js';
+import type { DeviceFrame } from '../preprocess/tensor.js';
 import {
   EngineInputError,
   validateEngineInput,
@@ -61,6 +63,11 @@ export interface NativeTensorInfo {
 
 export type NativeInputData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
+/** An input given as data, or as camera frames the addon preprocesses into [B,3,S,S] on the GPU. */
+export type NativeInput =
+  | { data: NativeInputData; shape: number[] }
+  | { frames: DeviceFrame[]; size: number; mean: readonly number[]; std: readonly number[] };
+
 export interface NativeInferOptions {
   /** Outputs that stay on the device (not copied back): the ones HSF consumes there. */
   keepOnDevice?: string[];
@@ -80,10 +87,7 @@ export interface NativeTensorRtEngine {
   readonly contexts: number;
   readonly deviceMemoryBytes: number;
   io(): NativeTensorInfo[];
-  infer(
-    inputs: Record<string, { data: NativeInputData; shape: number[] }>,
-    opts?: NativeInferOptions,
-  ): Promise<NativeInferResult>;
+  infer(inputs: Record<string, NativeInput>, opts?: NativeInferOptions): Promise<NativeInferResult>;
   close(): void;
 }
 
@@ -105,6 +109,8 @@ export interface NodeTensorrtAddon {
     maxTopK?(): number;
     createRunner(): HsfRunner;
   };
+  /** The preprocessing kernels (src/preprocess/device.ts); absent in builds before them. */
+  preprocess?: PreprocessBinding;
 }
 
 // ----- Loading the addon ----------------------------------------------------------------------------
@@ -218,10 +224,14 @@ export class TensorRtEngine implements Engine {
     // Batches are split at the engine's own profile limit when it is below the configured one.
     const profileMax = io.find((t) => t.name === IO.image)?.max?.[0];
     const maxBatch = profileMax && profileMax > 0 ? Math.min(opts.maxBatch, profileMax) : opts.maxBatch;
+    // Frames are preprocessed on the GPU into the engine's input when the kernels are built in.
+    const imageDtype = io.find((t) => t.name === IO.image)?.dtype;
+    const takesFrames =
+      (addon.preprocess?.available() ?? false) && (imageDtype === 'float32' || imageDtype === 'float16');
     return new TensorRtEngine(
       native,
       bundle.manifest,
-      { backend: 'tensorrt', device: opts.deviceLabel, maxBatch, hsfInputsOn: 'host' },
+      { backend: 'tensorrt', device: opts.deviceLabel, maxBatch, hsfInputsOn: 'host', takesFrames },
       bundle.topK,
       bundle.layers,
     );
@@ -244,7 +254,7 @@ export class TensorRtEngine implements Engine {
     const D = this.manifest.architecture.embedDim;
     const { batch, sentences, context } = input;
     const res = await this.native.infer({
-      [IO.image]: { data: input.images, shape: [batch, 3, S, S] },
+      [IO.image]: this.imageInput(input),
       [IO.tokens]: { data: input.tokens, shape: [batch, sentences, context] },
     });
     return engineOutputFrom(res, { batch, imageSize: S, embedDim: D, topK: this.topK, layers: this.layers });
@@ -269,7 +279,7 @@ export class TensorRtEngine implements Engine {
     }
     const res = await this.native.infer(
       {
-        [IO.image]: { data: input.images, shape: [batch, 3, S, S] },
+        [IO.image]: this.imageInput(input),
         [IO.tokens]: { data: input.tokens, shape: [batch, sentences, context] },
       },
       { keepOnDevice: [IO.hsfTokens], hsf: { kClusters: settings.kClusters, alpha: settings.alpha } },
@@ -288,6 +298,17 @@ export class TensorRtEngine implements Engine {
 
   async close(): Promise<void> {
     this.native.close();
+  }
+
+  /** The image input: the normalised tensor, or the frames that the addon preprocesses on the GPU. */
+  private imageInput(input: EngineInput): NativeInput {
+    const S = this.manifest.imageSize;
+    if (!input.frames) return { data: input.images, shape: [input.batch, 3, S, S] };
+    if (!this.info.takesFrames) {
+      throw new EngineInputError('engine: this TensorRT engine takes preprocessed images, not frames');
+    }
+    const { mean, std } = this.manifest.normalize;
+    return { frames: input.frames, size: S, mean, std };
   }
 }
 

@@ -8,6 +8,7 @@ import type { Bundle } from '../model/bundle.js';
 import { PromptTokenCache } from '../model/prompts.js';
 import { RegionMapper } from '../postprocess/region-map.js';
 import { scoreBatch } from '../postprocess/score.js';
+import { DeviceFramePreparer } from '../preprocess/device.js';
 import { Preprocessor, type FrameView } from '../preprocess/preprocess.js';
 import type { ImageTensor } from '../preprocess/tensor.js';
 import type { Frame } from '../sources/frame.js';
@@ -46,6 +47,8 @@ export interface BatchOut {
 
 export class ModelStages {
   private readonly pre: Preprocessor;
+  /** Set when the engine preprocesses frames on the GPU (TensorRT with node-tensorrt's kernels). */
+  private readonly onDevice?: DeviceFramePreparer;
   private readonly prompts: PromptTokenCache;
   private readonly regions: RegionMapper;
   private readonly S: number;
@@ -66,6 +69,8 @@ export class ModelStages {
       mean: m.normalize.mean as [number, number, number],
       std: m.normalize.std as [number, number, number],
     });
+    if (engine.info.takesFrames)
+      this.onDevice = new DeviceFramePreparer(this.S, m.normalize.mean, m.normalize.std);
     this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts);
     this.regions = new RegionMapper(this.S, { sigma: 4, truncate: 4 });
   }
@@ -76,15 +81,19 @@ export class ModelStages {
   }
 
   /** This is where a tensor is produced: ROI, rotation, PIL-exact resize, normalisation. */
-  preprocess = (frame: Frame, camera: CameraConfig): ImageTensor =>
-    this.pre.frame(frame.image, { roi: camera.roi, rotate: camera.rotate });
+  preprocess = (frame: Frame, camera: CameraConfig): ImageTensor => {
+    const view = { roi: camera.roi, rotate: camera.rotate };
+    return this.onDevice ? this.onDevice.tensor(frame.image, view) : this.pre.frame(frame.image, view);
+  };
 
   engineRun = async (tensors: ImageTensor[], jobs: readonly FrameJob[]): Promise<BatchOut> => {
     const B = tensors.length;
     const per = 3 * this.S * this.S;
-    // A batch of one is passed as it is; larger batches are packed into one [B,3,S,S] buffer.
-    let images = tensors[0].data;
-    if (B > 1) {
+    // Frames for an engine that preprocesses on the GPU; else a batch of one is passed as it is and
+    // larger batches are packed into one [B,3,S,S] buffer.
+    const frames = this.onDevice ? tensors.map((t) => t.frame!) : undefined;
+    let images = frames ? new Float32Array(0) : tensors[0].data;
+    if (B > 1 && !frames) {
       images = new Float32Array(B * per);
       tensors.forEach((t, i) => images.set(t.data, i * per));
     }
@@ -92,6 +101,7 @@ export class ModelStages {
     const tok = this.prompts.batch(classNames);
     const out = await this.engine.run({
       images,
+      frames,
       batch: B,
       tokens: tok.tokens,
       sentences: tok.sentences,

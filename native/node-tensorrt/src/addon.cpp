@@ -74,6 +74,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ntrt::registerTrtSession(env, exports);
   ntrt::registerHsf(env, exports);
   ntrt::registerHsfCpu(env, exports);
+  ntrt::registerPreprocess(env, exports);
   return exports;
 }
 

@@ -11,6 +11,7 @@ void registerTrtLibrary(Napi::Env env, Napi::Object exports);
 void registerTrtSession(Napi::Env env, Napi::Object exports);
 void registerHsf(Napi::Env env, Napi::Object exports);
 void registerHsfCpu(Napi::Env env, Napi::Object exports);
+void registerPreprocess(Napi::Env env, Napi::Object exports);
 
 /** A CUDA error as "cudaErrorNoDevice (100): no CUDA-capable device is detected". */
 std::string cudaErrorText(int code);

@@ -1,6 +1,6 @@
 // Native check of the HSF CUDA kernels against the CPU reference (the TypeScript runner).
 //   npx tsx test/tools/hsf-dump-reference.ts DIR     (writes the inputs and the CPU results)
-//   make -C native/node-tensorrt/src/hsf test && native/node-tensorrt/build/hsf/hsf_gpu_test DIR
+//   make -C native/node-tensorrt/test gpu && native/node-tensorrt/build/tests/hsf_gpu_test DIR   (scripts/gpu-check.sh)
 // For every case folder in DIR: labels must be identical, scores / f / u' within 1e-6; the fixture
 // cases also check hsf_topk_gather against the official top-K order; then the latency of
 // hsf_run_batch for batch 1, 8 and 32 (the `synthetic_b32` case). Needs a CUDA GPU.

@@ -10,4 +10,14 @@ import { benchmarks as mqtt } from './mqtt.js';
 import { benchmarks as pipeline } from './pipeline.js';
 import { benchmarks as preprocess } from './preprocess.js';
 
-export const suites: Benchmark[][] = [harness, decide, hsf, model, preprocess, pipeline, mqtt, fleet, evaluation];
+export const suites: Benchmark[][] = [
+  harness,
+  decide,
+  hsf,
+  model,
+  preprocess,
+  pipeline,
+  mqtt,
+  fleet,
+  evaluation,
+];

@@ -51,7 +51,7 @@ HSF_DEVICE double ld(const float* p, size_t i) { return (double)p[i]; }
 HSF_DEVICE double ld(const __half* p, size_t i) { return (double)__half2float(p[i]); }
 #endif
 
-// Mulberry32, as src/hsf/prng.ts.
+// Mulberry32, as src/util/prng.ts.
 struct Rng {
   uint32_t s;
   HSF_DEVICE double next() {
