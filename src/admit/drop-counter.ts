@@ -7,6 +7,9 @@ export interface DropEvent {
   /** Sequence number of the dropped frame, when there was one (not for rejected triggers). */
   seq?: number;
   detail?: string;
+  /** Set when the frame, or the trigger that got no frame, was a part's (trigger cameras). */
+  triggerId?: string;
+  partId?: string;
 }
 
 export type DropCounts = Record<DropReason, number>;

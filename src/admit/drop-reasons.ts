@@ -11,6 +11,10 @@ export const DROP_REASONS = [
   'unreadable-input',
   /** A trigger arrived while too many were already waiting: no frame was captured for it. */
   'trigger-rejected',
+  /** An accepted trigger got no frame within the camera's captureTimeoutMs (camera down or slow). */
+  'trigger-timeout',
+  /** The camera is suspended by an operator: its frames are not inspected. */
+  'suspended',
   'preprocess-error',
   'engine-error',
   'hsf-error',

@@ -103,6 +103,19 @@ program
     process.exitCode = await evalCommand(folder, opts);
   });
 
+const review = program.command('review').description("operators' reviews of events and results");
+review
+  .command('export')
+  .description(
+    'write the reviewed images as an MVTec AD layout folder (false positives -> good, confirmed -> defect)',
+  )
+  .requiredOption('-c, --config <file>', "the service's YAML config (its history.path and snapshots)")
+  .requiredOption('-o, --out <dir>', 'output folder (created; files of an earlier export are overwritten)')
+  .action(async (opts: { config: string; out: string }) => {
+    const { reviewExportCommand } = await import('./review-command.js');
+    process.exitCode = await reviewExportCommand(opts);
+  });
+
 program
   .command('calibrate')
   .description(

@@ -1,19 +1,11 @@
 // `adaclip-edge run --config FILE`: loads and validates the config, starts the service, and stops it
 // cleanly on SIGINT/SIGTERM (a second signal forces the exit).
-import { loadConfigFile, ConfigError } from '../config/load.js';
 import { createLogger } from '../util/log.js';
+import { loadCommandConfig } from './load-config.js';
 
 export async function runCommand(opts: { config: string; logLevel?: string }): Promise<number> {
-  let cfg;
-  try {
-    cfg = loadConfigFile(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const cfg = loadCommandConfig(opts.config);
+  if (!cfg) return 2;
   if (opts.logLevel) cfg.log.level = opts.logLevel as typeof cfg.log.level;
   const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty });
   const { Service } = await import('../service/service.js');

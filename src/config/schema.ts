@@ -66,6 +66,25 @@ const triggerSource = z.object({
     .optional()
     .describe('a message here captures the next frame; payload may carry partId'),
   http: z.boolean().default(false).describe('also accept POST /api/cameras/<id>/trigger on the dashboard'),
+  maxPending: z
+    .number()
+    .int()
+    .positive()
+    .max(100000)
+    .default(32)
+    .describe('triggers waiting for a frame at most; more are answered with verdict error'),
+  captureTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5000)
+    .describe('a trigger without a frame this long after it arrived is answered with verdict error'),
+  resultTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60000)
+    .describe('a trigger without a result this long after it arrived is answered with verdict error'),
 });
 
 export const sourceSchema = z.discriminatedUnion('kind', [
@@ -197,6 +216,12 @@ export const mqttSchema = z
         maxEvents: z.number().int().positive().default(100000),
         overflow: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
         inflight: z.number().int().positive().max(1000).default(64),
+        highWater: z
+          .number()
+          .int()
+          .positive()
+          .default(10000)
+          .describe('GET /readyz is not ready while the broker is down and more documents than this wait'),
       })
       .prefault({}),
     sparkplug: z
@@ -215,8 +240,8 @@ export const mqttSchema = z
       .object({
         enabled: z.boolean().default(true),
         allow: z
-          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth']))
-          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth']),
+          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']))
+          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
       .prefault({}),
@@ -294,6 +319,30 @@ export const configSchema = z.object({
         .default(512 * 1024 * 1024),
       maxAgeH: z.number().positive().default(72),
       jpegQuality: z.number().int().min(10).max(100).default(85),
+      results: z
+        .enum(['all', 'ng', 'none'])
+        .default('all')
+        .describe('snapshots for inspection results of trigger cameras: every part, NG parts only, or none'),
+    })
+    .prefault({}),
+  history: z
+    .object({
+      enabled: z.boolean().default(true),
+      path: z
+        .string()
+        .default('var/history.sqlite')
+        .describe('SQLite file of results, events and operator actions'),
+      maxAgeH: z.number().positive().default(720).describe('results and events older than this are deleted'),
+      maxRows: z
+        .number()
+        .int()
+        .positive()
+        .default(1000000)
+        .describe('results, and events, kept at most each (the oldest go first)'),
+      reviewsDir: z
+        .string()
+        .default('var/reviews')
+        .describe('copies of reviewed frames, for `review export` (kept until deleted by hand)'),
     })
     .prefault({}),
   dashboard: z

@@ -1,18 +1,36 @@
-/** What the dashboard shows and can do; the service implements it (src/service/live-status.ts). */
+/** What the dashboard shows and can do; the service implements it (src/service/dashboard-api.ts). */
+import type { ApiDeps } from './routes/deps.js';
+
+export type CameraViewState = 'online' | 'stalled' | 'reconnecting' | 'offline' | 'suspended';
+
+/** A camera as the dashboard shows it (CameraView of the HTTP API contract). */
 export interface CameraStatus {
   id: string;
   className: string;
-  state: string;
+  /** "suspended" while an operator has suspended it, else its source's state. */
+  state: CameraViewState | string;
+  /** ISO time the suspension ends; absent while not suspended or suspended until resumed. */
+  suspendedUntil?: string;
   /** The camera captures on an external trigger (a trigger button is offered). */
   triggerable: boolean;
-  thresholds: { image: number; pixel: number };
+  thresholds: { image: number; pixel: number; clear: number };
   /** How the thresholds were calibrated (adaclip-edge calibrate), when they were. */
   calibration?: { at: string; images: number; rule: string; targetFpr: number; falseAlarmRate?: number };
   lastScore?: number;
   lastSeq?: number;
+  /** Capture time (ISO) of the last inspected frame. */
+  lastFrameAt?: string;
   anomalous?: boolean;
+  /** Inspected frames per second over the last 10 s (0 once frames stop coming). */
   fps?: number;
+  /** Frames dropped so far, by reason (only reasons that happened). */
   dropped?: Record<string, number>;
+  alarm: {
+    active: boolean;
+    eventId?: string;
+    since?: string;
+    acknowledged?: { by: string; at: string; comment?: string };
+  };
 }
 
 export interface ServiceStatus {
@@ -24,15 +42,16 @@ export interface ServiceStatus {
   cameras: CameraStatus[];
 }
 
+export type TriggerOutcome = { triggerId: string } | { refused: string };
+
 export interface DashboardSource {
   status(): ServiceStatus;
-  recentEvents(limit: number): unknown[];
-  /** Called for each new event (already durable); returns an unsubscribe function. */
-  onEvent(listener: (event: unknown) => void): () => void;
-  /** External trigger over HTTP; false when the camera has no trigger source. */
-  trigger(cameraId: string, partId?: string): boolean;
+  /** External trigger over HTTP: the trigger id, or why it was refused (not a trigger camera, suspended, ...). */
+  trigger(cameraId: string, partId?: string): TriggerOutcome;
   /** Absolute path of a snapshot file by its name, or undefined when unknown or expired. */
   snapshotFile(name: string): string | undefined;
   metricsText(): Promise<string>;
   metricsContentType: string;
+  /** The JSON API of src/dashboard/routes/: history, operator actions, live frames, probes, stream. */
+  api: ApiDeps;
 }

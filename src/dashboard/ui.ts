@@ -68,7 +68,7 @@ async function trigger(id) {
   if (!r.ok) alert((await r.json()).error);
 }
 fetch('/api/status').then((r) => r.json()).then(renderStatus);
-fetch('/api/events?limit=50').then((r) => r.json()).then((list) => list.slice().reverse().forEach(addEvent));
+fetch('/api/events?limit=50').then((r) => r.json()).then((page) => (page.items || []).slice().reverse().forEach(addEvent));
 const es = new EventSource('/api/stream');
 es.addEventListener('status', (m) => renderStatus(JSON.parse(m.data)));
 es.addEventListener('anomaly', (m) => addEvent(JSON.parse(m.data)));

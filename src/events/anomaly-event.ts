@@ -13,14 +13,14 @@ import type { ModelProvenance } from './provenance.js';
 export const EVENT_SCHEMA_VERSION = '1.0';
 export const EVENT_SCHEMA_ID = `urn:adaclip-edge:schema:anomaly-event:${EVENT_SCHEMA_VERSION}`;
 
-const ulid = z.string().regex(new RegExp(ULID_PATTERN), 'a ULID');
-const isoTime = z.iso.datetime({ offset: false });
+export const ulid = z.string().regex(new RegExp(ULID_PATTERN), 'a ULID');
+export const isoTime = z.iso.datetime({ offset: false });
 const score = z.number().finite();
 const unit = z.number().min(0).max(1);
 const nonNegInt = z.number().int().min(0);
-const topicId = z.string().min(1).max(64);
+export const topicId = z.string().min(1).max(64);
 
-const regionSchema = z.strictObject({
+export const regionSchema = z.strictObject({
   x: nonNegInt,
   y: nonNegInt,
   width: z.number().int().min(1),
@@ -34,7 +34,7 @@ const regionSchema = z.strictObject({
 
 const checkpointSchema = z.strictObject({ file: z.string().min(1), sha256: z.string().min(1) });
 
-const modelSchema = z.strictObject({
+export const modelSchema = z.strictObject({
   bundleSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
   kind: z.enum(['checkpoint', 'untrained-test']),
   untrained: z.boolean(),
@@ -57,7 +57,7 @@ export const snapshotRefSchema = z.strictObject({
   height: z.number().int().positive(),
 });
 
-const latencySchema = z.strictObject({
+export const latencySchema = z.strictObject({
   wait: z.number().min(0).optional(),
   queue: z.number().min(0).optional(),
   preprocess: z.number().min(0).optional(),
@@ -196,21 +196,28 @@ export function attachSnapshots(event: AnomalyEvent, refs: SnapshotRef[]): Anoma
 }
 
 export function validateEvent(doc: unknown): AnomalyEvent {
-  const r = anomalyEventSchema.safeParse(doc);
+  return validateDocument(anomalyEventSchema, doc, 'anomaly event');
+}
+
+/** Checks a document against its zod schema; throws EventError naming every bad field. */
+export function validateDocument<T>(schema: z.ZodType<T>, doc: unknown, what: string): T {
+  const r = schema.safeParse(doc);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new EventError(`invalid anomaly event: ${issues}`);
+    throw new EventError(`invalid ${what}: ${issues}`);
   }
   return r.data;
 }
 
-function iso(ms: number, field: string): string {
+/** Epoch ms as an ISO time; throws EventError naming the field for a non-finite value. */
+export function iso(ms: number, field: string, doc = 'anomaly event'): string {
   if (!Number.isFinite(ms))
-    throw new EventError(`invalid anomaly event: ${field} must be a finite epoch ms, got ${ms}`);
+    throw new EventError(`invalid ${doc}: ${field} must be a finite epoch ms, got ${ms}`);
   return new Date(ms).toISOString();
 }
 
-function latencies(t: StageTimings | undefined): AnomalyEvent['latencyMs'] {
+/** Stage timings as a document's latencyMs: finite values only, in ms rounded to the microsecond. */
+export function latencies(t: StageTimings | undefined): AnomalyEvent['latencyMs'] {
   const out: AnomalyEvent['latencyMs'] = {};
   if (!t) return out;
   for (const key of ['wait', 'queue', 'preprocess', 'engine', 'hsf', 'decide', 'publish', 'total'] as const) {

@@ -2,8 +2,13 @@
 // instance so tests can run several services in one process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type CameraState = 'online' | 'stalled' | 'reconnecting' | 'offline';
-const CAMERA_STATES: CameraState[] = ['online', 'stalled', 'reconnecting', 'offline'];
+export type CameraState = 'online' | 'stalled' | 'reconnecting' | 'offline' | 'suspended';
+const CAMERA_STATES: CameraState[] = ['online', 'stalled', 'reconnecting', 'offline', 'suspended'];
+
+interface ScrapeProviders {
+  outboxDepth?: () => number;
+  historyRows?: () => Record<string, number>;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -33,7 +38,71 @@ export class Metrics {
   });
   readonly eventsLost = new Counter({
     name: 'adaclip_events_lost_total',
-    help: 'events dropped by the outbox overflow policy (never silent: also logged and published)',
+    help: 'documents (events and inspection results) lost: outbox overflow (drop-oldest, reject-new) or refused by the broker (broker-rejected); also logged and published',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly triggers = new Counter({
+    name: 'adaclip_triggers_total',
+    help: 'triggers received by trigger cameras (each is answered by exactly one inspection result)',
+    labelNames: ['camera'],
+    registers: [this.registry],
+  });
+  readonly results = new Counter({
+    name: 'adaclip_results_total',
+    help: 'inspection results made durable, by verdict (ok, ng, error)',
+    labelNames: ['camera', 'verdict'],
+    registers: [this.registry],
+  });
+  readonly resultErrors = new Counter({
+    name: 'adaclip_result_errors_total',
+    help: 'inspection results with verdict error, by reason',
+    labelNames: ['camera', 'reason'],
+    registers: [this.registry],
+  });
+  readonly resultsLate = new Counter({
+    name: 'adaclip_results_late_total',
+    help: 'outcomes that arrived after their trigger was answered by the result timeout (dropped)',
+    labelNames: ['camera'],
+    registers: [this.registry],
+  });
+  readonly acknowledgements = new Counter({
+    name: 'adaclip_acknowledgements_total',
+    help: 'alarms acknowledged by an operator',
+    labelNames: ['camera'],
+    registers: [this.registry],
+  });
+  readonly reviews = new Counter({
+    name: 'adaclip_reviews_total',
+    help: 'reviews of events and results, by label (false-positive, confirmed)',
+    labelNames: ['kind', 'label'],
+    registers: [this.registry],
+  });
+  readonly alarmActive = new Gauge({
+    name: 'adaclip_alarm_active',
+    help: '1 while the camera has an active alarm',
+    labelNames: ['camera'],
+    registers: [this.registry],
+  });
+  readonly suspended = new Gauge({
+    name: 'adaclip_camera_suspended',
+    help: '1 while an operator has the camera suspended',
+    labelNames: ['camera'],
+    registers: [this.registry],
+  });
+  readonly historyRows = new Gauge({
+    name: 'adaclip_history_rows',
+    help: 'rows in the local history, by table',
+    labelNames: ['table'],
+    registers: [this.registry],
+    collect: () =>
+      this.scrape('historyRows', (rows) => {
+        for (const [table, n] of Object.entries(rows)) this.historyRows.set({ table }, n);
+      }),
+  });
+  readonly historyErrors = new Counter({
+    name: 'adaclip_history_errors_total',
+    help: 'history writes that failed (the documents are durable in the outbox regardless)',
     registers: [this.registry],
   });
   readonly stageSeconds = new Histogram({
@@ -57,8 +126,9 @@ export class Metrics {
   });
   readonly outboxDepth = new Gauge({
     name: 'adaclip_outbox_depth',
-    help: 'events on disk waiting for their PUBACK',
+    help: 'documents (events, results) on disk waiting for their PUBACK',
     registers: [this.registry],
+    collect: () => this.scrape('outboxDepth', (n) => this.outboxDepth.set(n)),
   });
   readonly mqttConnected = new Gauge({
     name: 'adaclip_mqtt_connected',
@@ -72,5 +142,26 @@ export class Metrics {
 
   setCameraState(camera: string, state: CameraState): void {
     for (const s of CAMERA_STATES) this.cameraState.set({ camera, state: s }, s === state ? 1 : 0);
+  }
+
+  /** Values read at scrape time: the outbox depth and the history's row counts. */
+  readAtScrape(p: ScrapeProviders): void {
+    this.providers = { ...this.providers, ...p };
+  }
+
+  private providers: ScrapeProviders = {};
+
+  /** A provider that fails leaves the last value: the scrape itself must not fail. */
+  private scrape<K extends keyof ScrapeProviders>(
+    key: K,
+    set: (v: ReturnType<NonNullable<ScrapeProviders[K]>>) => void,
+  ): void {
+    const provider = this.providers[key];
+    if (!provider) return;
+    try {
+      set(provider() as ReturnType<NonNullable<ScrapeProviders[K]>>);
+    } catch {
+      // keep the last value
+    }
   }
 }

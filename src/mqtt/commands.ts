@@ -5,6 +5,7 @@
 // one at a time from a bounded queue, so a flood costs a bounded amount of memory and never crashes.
 import { z } from 'zod';
 import { calibrationSchema, type Calibration } from '../config/schema.js';
+import { MAX_SUSPENSION_S } from '../operator/suspensions.js';
 import type { Logger } from '../util/log.js';
 import { COMMAND_NAMES, type CommandName, type Topics } from './topics.js';
 
@@ -23,6 +24,8 @@ export interface CommandHandlers {
   trigger?(cameraId: string, partId: string | undefined): unknown;
   status?(): unknown;
   rebirth?(): unknown;
+  suspend?(cameraId: string, o: { durationS?: number; comment?: string }): unknown;
+  resume?(cameraId: string): unknown;
 }
 
 const transactionId = z.union([z.string().max(128), z.number().finite()]).optional();
@@ -47,6 +50,13 @@ export const commandSchemas = {
   trigger: z.strictObject({ transactionId, camera, partId: z.string().min(1).max(128).optional() }),
   status: z.strictObject({ transactionId }),
   rebirth: z.strictObject({ transactionId }),
+  suspend: z.strictObject({
+    transactionId,
+    camera,
+    durationS: z.number().positive().max(MAX_SUSPENSION_S).optional(),
+    comment: z.string().max(500).optional(),
+  }),
+  resume: z.strictObject({ transactionId, camera }),
 } satisfies Record<CommandName, z.ZodType>;
 
 export interface CommandResponse {
@@ -254,6 +264,15 @@ export class CommandRouter {
       case 'rebirth':
         if (!h.rebirth) throw missing();
         return h.rebirth();
+      case 'suspend':
+        if (!h.suspend) throw missing();
+        return h.suspend(body.camera as string, {
+          durationS: body.durationS as number | undefined,
+          comment: body.comment as string | undefined,
+        });
+      case 'resume':
+        if (!h.resume) throw missing();
+        return h.resume(body.camera as string);
     }
   }
 }

@@ -9,7 +9,13 @@ import { resolveMqttSettings } from './client-options.js';
 import { CommandRouter, type CommandHandlers, type CommandResponse } from './commands.js';
 import { MqttConnection, type ConnectionState } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
-import { DurableOutbox, type OutboxCounters, type SyncMode } from './outbox.js';
+import {
+  DurableOutbox,
+  type OutboxCounters,
+  type OutboxKind,
+  type OutboxLossKind,
+  type SyncMode,
+} from './outbox.js';
 import { OutboxPublisher, type DeliveredInfo } from './outbox-publisher.js';
 import { STATE_EXPIRY_S, Topics, isValidFilter, topicMatches } from './topics.js';
 
@@ -20,7 +26,7 @@ export interface PublishableEvent {
   [key: string]: unknown;
 }
 
-export type CameraStatus = 'online' | 'stalled' | 'reconnecting' | 'offline';
+export type CameraStatus = 'online' | 'stalled' | 'reconnecting' | 'offline' | 'suspended';
 
 /** Retained on `<base>/<camera>/state`. */
 export interface CameraStatePayload {
@@ -55,7 +61,12 @@ export interface MqttLinkStats {
   commands: { ok: number; errors: number; dropped: number };
 }
 
-export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered: [DeliveredInfo] }> {
+export class MqttLink extends EventEmitter<{
+  state: [ConnectionState];
+  delivered: [DeliveredInfo];
+  /** Documents (events, results) lost to the outbox overflow policy. */
+  loss: [{ kind: OutboxLossKind; count: number }];
+}> {
   readonly topics: Topics;
   private broker?: EmbeddedBroker;
   private connection?: MqttConnection;
@@ -64,6 +75,7 @@ export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered
   private router?: CommandRouter;
   private pendingHandlers: CommandHandlers = {};
   private readonly cameraStates = new Map<string, CameraStatePayload>();
+  private readonly alarmStates = new Map<string, Record<string, unknown>>();
   private statsTimer?: NodeJS.Timeout;
   private outboxStatusTimer?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -123,7 +135,10 @@ export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered
       this.logger,
     );
     outbox.open();
-    outbox.on('loss', () => this.scheduleOutboxStatus());
+    outbox.on('loss', (l) => {
+      this.scheduleOutboxStatus();
+      this.emit('loss', l);
+    });
     this.outbox = outbox;
 
     const availability = this.topics.availability;
@@ -212,15 +227,43 @@ export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered
    * reject-new.
    */
   async publishEvent(event: PublishableEvent): Promise<void> {
+    await this.persist(event, 'event');
+  }
+
+  /**
+   * The same for an inspection result, on `<base>/<camera>/result`: one outbox, so results and
+   * events keep the order in which they were accepted.
+   */
+  async publishResult(result: PublishableEvent): Promise<void> {
+    await this.persist(result, 'result');
+  }
+
+  /** Synchronous up to the outbox's queue (callers rely on the call order being the store order). */
+  private persist(doc: PublishableEvent, kind: OutboxKind): Promise<number> {
     const outbox = this.outbox;
-    if (!outbox) throw new Error('MQTT link is not started');
-    if (typeof event?.id !== 'string' || event.id.length === 0 || event.id.length > 128) {
-      throw new Error('event.id: expected a non-empty string of at most 128 characters');
+    if (!outbox) return Promise.reject(new Error('MQTT link is not started'));
+    try {
+      if (typeof doc?.id !== 'string' || doc.id.length === 0 || doc.id.length > 128) {
+        throw new Error(`${kind}.id: expected a non-empty string of at most 128 characters`);
+      }
+      if (typeof doc.cameraId !== 'string') throw new Error(`${kind}.cameraId: expected a string`);
+      this.topics.event(doc.cameraId); // throws for a camera id that cannot be a topic level
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    if (typeof event.cameraId !== 'string') throw new Error('event.cameraId: expected a string');
-    this.topics.event(event.cameraId); // throws for a camera id that cannot be a topic level
-    const payload = Buffer.from(JSON.stringify(event));
-    await outbox.persistEvent({ cameraId: event.cameraId, eventId: event.id, payload });
+    const payload = Buffer.from(JSON.stringify(doc));
+    return outbox.persistEvent({ cameraId: doc.cameraId, eventId: doc.id, payload, kind });
+  }
+
+  /**
+   * Retained `<base>/<camera>/alarm` (the alarm state and its acknowledgement); remembered and
+   * published again after every reconnect, like the camera state.
+   */
+  async publishAlarm(cameraId: string, alarm: Record<string, unknown>): Promise<void> {
+    const topic = this.topics.alarm(cameraId);
+    this.alarmStates.set(cameraId, alarm);
+    if (!this.connection?.connected) return;
+    await this.sendRetained(topic, alarm, false);
   }
 
   /** Retained camera state; remembered and republished after every reconnect. */
@@ -228,7 +271,7 @@ export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered
     const topic = this.topics.state(cameraId);
     this.cameraStates.set(cameraId, state);
     if (!this.connection?.connected) return;
-    await this.sendState(topic, state);
+    await this.sendRetained(topic, state, true);
   }
 
   /**
@@ -308,16 +351,23 @@ export class MqttLink extends EventEmitter<{ state: [ConnectionState]; delivered
 
   private onConnected(): void {
     for (const [cameraId, state] of this.cameraStates) {
-      this.sendState(this.topics.state(cameraId), state).catch(() => undefined);
+      this.sendRetained(this.topics.state(cameraId), state, true).catch(() => undefined);
+    }
+    for (const [cameraId, alarm] of this.alarmStates) {
+      this.sendRetained(this.topics.alarm(cameraId), alarm, false).catch(() => undefined);
     }
     this.publishOutboxStatus();
   }
 
-  private sendState(topic: string, state: CameraStatePayload): Promise<void> {
-    return this.connection!.publish(topic, JSON.stringify({ ...state, ts: new Date().toISOString() }), {
+  /** Retained JSON; camera state expires (a dead service's numbers go stale), an alarm does not. */
+  private sendRetained(topic: string, payload: Record<string, unknown>, expires: boolean): Promise<void> {
+    return this.connection!.publish(topic, JSON.stringify({ ...payload, ts: new Date().toISOString() }), {
       qos: this.cfg.qos,
       retain: true,
-      properties: { contentType: 'application/json', messageExpiryInterval: STATE_EXPIRY_S },
+      properties: {
+        contentType: 'application/json',
+        ...(expires && { messageExpiryInterval: STATE_EXPIRY_S }),
+      },
     });
   }
 

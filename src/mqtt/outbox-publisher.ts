@@ -85,10 +85,14 @@ export class OutboxPublisher extends EventEmitter<{ delivered: [DeliveredInfo] }
     this.cursor = row.seq;
     this.inflight++;
     this.connection
-      .publish(this.topics.event(row.cameraId), row.payload, {
-        qos: 1,
-        properties: { contentType: 'application/json' },
-      })
+      .publish(
+        row.kind === 'result' ? this.topics.result(row.cameraId) : this.topics.event(row.cameraId),
+        row.payload,
+        {
+          qos: 1,
+          properties: { contentType: 'application/json' },
+        },
+      )
       .then(
         () => {
           this.outbox.markDelivered(row.seq);

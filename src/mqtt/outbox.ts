@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from '../util/log.js';
 
 export type OverflowPolicy = 'drop-oldest' | 'reject-new';
+export type OutboxLossKind = 'dropped' | 'rejected' | 'broker-rejected';
 export type SyncMode = 'FULL' | 'NORMAL';
 
 export interface OutboxOptions {
@@ -29,17 +30,23 @@ export interface OutboxOptions {
   synchronous?: SyncMode;
 }
 
+/** Which topic a stored document goes to: `<base>/<camera>/event` or `<base>/<camera>/result`. */
+export type OutboxKind = 'event' | 'result';
+
 export interface OutboxRecord {
   cameraId: string;
   eventId: string;
-  /** The serialised event (JSON). */
+  /** The serialised document (JSON). */
   payload: Buffer;
+  /** Default 'event'. Events and results share one store, hence one order. */
+  kind?: OutboxKind;
 }
 
 export interface StoredEvent extends OutboxRecord {
   /** Position in the store: publication order (per camera, and overall). */
   seq: number;
   acceptedAtMs: number;
+  kind: OutboxKind;
 }
 
 export interface OutboxCounters {
@@ -82,8 +89,8 @@ interface PendingPersist {
 export class DurableOutbox extends EventEmitter<{
   /** New rows are on disk. */
   persisted: [];
-  /** Rows were lost to the overflow policy. */
-  loss: [{ kind: 'dropped' | 'rejected'; count: number }];
+  /** Rows were lost: to the overflow policy, or refused by the broker. */
+  loss: [{ kind: OutboxLossKind; count: number }];
 }> {
   private db?: Database.Database;
   private stmts?: ReturnType<DurableOutbox['prepare']>;
@@ -130,6 +137,10 @@ export class DurableOutbox extends EventEmitter<{
       );
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
+    // stores made before inspection results existed hold events only
+    const columns = db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'kind'))
+      db.exec("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'");
     this.db = db;
     this.stmts = this.prepare(db);
     for (const row of db.prepare('SELECT name, value FROM counters').all() as {
@@ -169,6 +180,7 @@ export class DurableOutbox extends EventEmitter<{
       event_id: string;
       payload: Buffer;
       accepted_at_ms: number;
+      kind: OutboxKind;
     }[];
     return rows.map((r) => ({
       seq: r.seq,
@@ -176,6 +188,7 @@ export class DurableOutbox extends EventEmitter<{
       eventId: r.event_id,
       payload: r.payload,
       acceptedAtMs: r.accepted_at_ms,
+      kind: r.kind,
     }));
   }
 
@@ -192,6 +205,7 @@ export class DurableOutbox extends EventEmitter<{
   markBrokerRejected(seq: number): void {
     this.brokerRejectedDelta++;
     this.markDelivered(seq);
+    this.emit('loss', { kind: 'broker-rejected', count: 1 });
   }
 
   getCounters(): OutboxCounters {
@@ -236,6 +250,7 @@ export class DurableOutbox extends EventEmitter<{
             p.record.eventId,
             p.record.payload,
             p.acceptedAtMs,
+            p.record.kind ?? 'event',
           );
           seqs.push(Number(info.lastInsertRowid));
           count++;
@@ -313,12 +328,12 @@ export class DurableOutbox extends EventEmitter<{
   private prepare(db: Database.Database) {
     return {
       insert: db.prepare(
-        'INSERT INTO outbox (camera_id, event_id, payload, accepted_at_ms) VALUES (?, ?, ?, ?)',
+        'INSERT INTO outbox (camera_id, event_id, payload, accepted_at_ms, kind) VALUES (?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)'),
       readAfter: db.prepare(
-        'SELECT seq, camera_id, event_id, payload, accepted_at_ms FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+        'SELECT seq, camera_id, event_id, payload, accepted_at_ms, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
       setCounter: db.prepare(
         'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',

@@ -2,7 +2,15 @@
 // payload examples). One place builds every topic so that the docs, the publisher and the command
 // router cannot drift apart. Also MQTT's own filter rules: which filters are valid, which topics
 // a filter matches.
-export const COMMAND_NAMES = ['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth'] as const;
+export const COMMAND_NAMES = [
+  'set-class',
+  'set-thresholds',
+  'trigger',
+  'status',
+  'rebirth',
+  'suspend',
+  'resume',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** MQTT 5 message expiry for retained camera state: a state older than a day says nothing useful. */
@@ -36,6 +44,16 @@ export class Topics {
 
   event(cameraId: string): string {
     return `${this.base}/${checkLevel(cameraId, 'camera id')}/event`;
+  }
+
+  /** Per-part inspection results of a trigger camera (QoS 1, from the durable outbox). */
+  result(cameraId: string): string {
+    return `${this.base}/${checkLevel(cameraId, 'camera id')}/result`;
+  }
+
+  /** The camera's alarm state with its acknowledgement, retained. */
+  alarm(cameraId: string): string {
+    return `${this.base}/${checkLevel(cameraId, 'camera id')}/alarm`;
   }
 
   state(cameraId: string): string {

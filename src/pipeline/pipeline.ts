@@ -69,6 +69,10 @@ interface Camera {
   source: CameraSource;
   queue: AdmissionQueue<FrameJob>;
   state: SourceState;
+  /** Suspended by an operator: frames are read (a live camera stays drained) but not inspected. */
+  suspended: boolean;
+  /** Wakes a pump that paused a non-real-time source while suspended. */
+  resumed?: () => void;
 }
 
 interface Inferred<TEngineOut> {
@@ -94,6 +98,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   private readonly batcher: Batcher<FrameJob>;
   private readonly log: PipelineLogger;
   private readonly inFlight = new Set<FrameJob>();
+  private readonly captureListeners = new Set<(cameraId: string) => void>();
   private readonly release: boolean;
   private subscription: Subscription | undefined;
   private pumps: Promise<void>[] = [];
@@ -131,12 +136,19 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
         (job, reason) => this.dropJob(job, reason),
         () => this.batcher.signal.notify(),
       );
-      const camera: Camera = { config, source, queue, state: source.state };
+      const camera: Camera = { config, source, queue, state: source.state, suspended: false };
       source.onState((e) => {
         camera.state = e.state;
         this.stateSubject.next(e);
       });
-      source.onDropped?.((reason, detail) => this.drops.record({ cameraId: config.id, reason, detail }));
+      source.onDropped?.((reason, detail, trigger) =>
+        this.drops.record({
+          cameraId: config.id,
+          reason,
+          detail,
+          ...(trigger && { triggerId: trigger.id, partId: trigger.partId }),
+        }),
+      );
       this.cameras.set(config.id, camera);
     }
     this.batcher = new Batcher(
@@ -207,6 +219,29 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     cam.config = config;
   }
 
+  /**
+   * Suspends or resumes inspection of a camera (an operator's maintenance pause). While suspended,
+   * a real-time source is still read and each frame is dropped as "suspended" (a live camera stays
+   * drained, its state stays true); a source that waits to be read (folder, file) is paused instead,
+   * losing nothing. Frames admitted before the call are inspected as usual.
+   */
+  setSuspended(cameraId: string, suspended: boolean): void {
+    const cam = this.cameras.get(cameraId);
+    if (!cam) throw new Error(`no camera "${cameraId}"`);
+    cam.suspended = suspended;
+    if (!suspended) {
+      const wake = cam.resumed;
+      cam.resumed = undefined;
+      wake?.();
+    }
+  }
+
+  /** Called with the camera id of every frame read from a source (before admission). */
+  onCaptured(listener: (cameraId: string) => void): () => void {
+    this.captureListeners.add(listener);
+    return () => this.captureListeners.delete(listener);
+  }
+
   cameraStates(): Record<string, SourceState> {
     return Object.fromEntries([...this.cameras].map(([id, c]) => [id, c.state]));
   }
@@ -240,17 +275,26 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
         // keep the event loop in microtasks: timers (MQTT keepalive, drain deadline) need turns
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (queue.blocking) await queue.space();
+        // a source that waits to be read is paused while suspended (a trigger camera is read only
+        // for triggers, which the service answers itself while the camera is suspended)
+        if (cam.suspended && !src.realtime && !cam.source.trigger)
+          await new Promise<void>((resolve) => (cam.resumed = resolve));
         if (this.stopRequested) break;
         const frame = await src.read();
         if (!frame) break;
         // the pipeline knows the camera; a source need not (supervised ones set it too)
         frame.cameraId = cam.config.id;
+        this.captured(cam.config.id);
         const job: FrameJob = {
           frame,
           camera: cam.config,
           timings: { wait: performance.now() - frame.capturedAtMono },
           queuedAtMono: performance.now(),
         };
+        if (cam.suspended) {
+          this.dropJob(job, 'suspended');
+          continue;
+        }
         if (!this.admit(queue, job)) break;
       }
     } catch (err) {
@@ -388,6 +432,16 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     }
   }
 
+  private captured(cameraId: string): void {
+    for (const l of this.captureListeners) {
+      try {
+        l(cameraId);
+      } catch (err) {
+        this.log.warn({ err }, 'a capture listener failed');
+      }
+    }
+  }
+
   private fail(job: FrameJob, reason: DropReason, err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
     this.log.warn(
@@ -399,8 +453,20 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
 
   private dropJob(job: FrameJob, reason: DropReason, detail?: string): void {
     this.inFlight.delete(job);
-    this.drops.record({ cameraId: job.frame.cameraId || job.camera.id, reason, seq: job.frame.seq, detail });
+    this.recordDrop(job, reason, detail);
     if (this.release) releaseFrame(job.frame);
+  }
+
+  /** Counts a frame's drop, naming its trigger when it was a part's. */
+  private recordDrop(job: FrameJob, reason: DropReason, detail?: string): void {
+    const f = job.frame;
+    this.drops.record({
+      cameraId: f.cameraId || job.camera.id,
+      reason,
+      seq: f.seq,
+      detail,
+      ...(f.triggerId !== undefined && { triggerId: f.triggerId, partId: f.partId }),
+    });
   }
 
   private async doStop(): Promise<StopReport> {
@@ -410,6 +476,8 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
       return { drained: true, abandoned: 0 };
     }
     this.stopRequested = true;
+    // a pump paused for a suspended camera must see the stop
+    for (const c of this.cameras.values()) c.resumed?.();
     this.log.info({}, 'pipeline stopping: closing sources, draining admitted frames');
     await Promise.all([...this.cameras.values()].map((c) => c.source.source.close().catch(() => undefined)));
     // closing the queues wakes pumps waiting for room; what is queued can still be taken
@@ -433,7 +501,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
       abandoned++;
       // the engine may still hold this frame's tensor: count it, but leave its pixels to the GC
       this.inFlight.delete(job);
-      this.drops.record({ cameraId: job.frame.cameraId, reason: 'shutdown', seq: job.frame.seq });
+      this.recordDrop(job, 'shutdown');
     }
     this.subscription?.unsubscribe();
     this.resolveDone();

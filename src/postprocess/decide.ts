@@ -73,6 +73,8 @@ export interface DecideResult {
   /** Present with a transition. */
   alarm?: AlarmChange;
   suppressedByCooldown: boolean;
+  /** The thresholds this frame was judged by (a per-part result reports them). */
+  thresholds: Thresholds;
 }
 
 export interface DeciderOptions {
@@ -236,6 +238,7 @@ export class Decider {
       severity,
       active: step.active,
       suppressedByCooldown: step.suppressedByCooldown,
+      thresholds: { ...th },
     };
 
     if (step.transition === 'raise') {

@@ -4,6 +4,9 @@
 // reaches the emitter: a dashboard or Sparkplug bug must not stop the pipeline.
 import { EventEmitter } from 'node:events';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
+import type { InspectionResult } from '../events/inspection-result.js';
+import type { AlarmState } from '../operator/alarm-board.js';
+import type { Suspension } from '../operator/suspensions.js';
 import type { FrameOutcome } from '../pipeline/stages.js';
 import type { DecideResult } from '../postprocess/decide.js';
 import type { SourceState } from '../sources/source.js';
@@ -21,6 +24,14 @@ export interface ServiceEvents {
   cameraState: { cameraId: string; state: SourceState };
   /** A camera's class name or thresholds changed, through whichever door. */
   settings: SettingsChanged;
+  /** A trigger camera's inspection result once it is durable in the outbox. */
+  result: InspectionResult;
+  /** A camera's alarm state changed: raised, cleared or acknowledged. */
+  alarm: AlarmState;
+  /** A camera was suspended (suspension set) or resumed (absent). */
+  suspension: { cameraId: string; suspension?: Suspension };
+  /** A new live frame of a camera is ready (at most every LiveFrames interval). */
+  liveFrame: { cameraId: string; seq: number; at: string };
 }
 
 export type Listener<K extends keyof ServiceEvents> = (payload: ServiceEvents[K]) => void | Promise<void>;
@@ -37,7 +48,9 @@ export class ServiceBus {
     const failed = (err: unknown) => this.logger.warn({ err, event: name }, 'an event listener failed');
     const safe = (payload: ServiceEvents[K]) => {
       try {
-        listener(payload)?.catch(failed);
+        // a listener may return anything (prom-client's inc() returns an object): only a promise is awaited
+        const r: unknown = listener(payload);
+        if (r instanceof Promise) r.catch(failed);
       } catch (err) {
         failed(err);
       }

@@ -1,39 +1,37 @@
 // What the service knows about itself right now, for the dashboard, the status command, the
-// retained camera state topics and the periodic stats: the last decision per camera, a short
-// in-memory list of recent events, fps and latency.
+// retained camera state topics and the periodic stats: each camera's state (its source's, or
+// "suspended" while an operator suspended it), last decision, fps and latency, and its alarm.
 import type { Calibration, Config } from '../config/schema.js';
-import type { AnomalyEvent } from '../events/anomaly-event.js';
-import type { Metrics } from '../metrics/prometheus.js';
+import type { CameraStatus, ServiceStatus } from '../dashboard/types.js';
 import type { CameraStatePayload } from '../mqtt/mqtt-link.js';
+import type { AlarmState } from '../operator/alarm-board.js';
+import type { Suspension } from '../operator/suspensions.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
-import type { DashboardSource, ServiceStatus } from '../dashboard/types.js';
 import type { ServiceBus } from './event-bus.js';
-import { basename, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 
-const RECENT_EVENTS = 200;
 const FPS_WINDOW_MS = 10_000;
 
 interface CameraLive {
   state: string;
   className: string;
-  thresholds: { image: number; pixel: number };
+  thresholds: { image: number; pixel: number; clear: number };
   /** How the thresholds were calibrated; dropped when they are later set by hand. */
   calibration?: Calibration;
   lastScore?: number;
   lastSeq?: number;
+  lastFrameAtWall?: number;
   anomalous?: boolean;
   lastEventId?: string;
   lastLatencyMs?: number;
   frames: number;
   /** Decision times (performance.now()) within the fps window. */
   recent: number[];
+  suspension?: Suspension;
+  alarm: CameraStatus['alarm'];
 }
 
 export class LiveStatus {
   private readonly cameras = new Map<string, CameraLive>();
-  private readonly events: AnomalyEvent[] = [];
-  private readonly listeners = new Set<(e: unknown) => void>();
   private readonly startedAt = new Date().toISOString();
   private model: ServiceStatus['model'] = {
     bundle: '',
@@ -43,34 +41,64 @@ export class LiveStatus {
     hsf: '',
   };
   private mqtt = { connected: false, url: '' };
+  private providers: {
+    drops?: () => Record<string, Record<string, number>>;
+    outboxDepth?: () => number;
+  } = {};
 
   constructor(
     private readonly cfg: Config,
-    private readonly metrics: Metrics,
+    /** Monotonic clock (performance.now); tests pass their own. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     for (const c of cfg.cameras) {
       this.cameras.set(c.id, {
         state: 'offline',
         className: c.className,
-        thresholds: { image: c.thresholds.image, pixel: c.thresholds.pixel },
+        thresholds: {
+          image: c.thresholds.image,
+          pixel: c.thresholds.pixel,
+          clear: c.thresholds.clear ?? c.thresholds.image,
+        },
         calibration: c.calibration,
         recent: [],
         frames: 0,
+        alarm: { active: false },
       });
     }
   }
 
-  /** Follows the service's bus: every frame, every durable event, every camera state. */
+  /** Follows the service's bus: every frame, durable event, camera state, alarm and suspension. */
   subscribe(bus: ServiceBus): void {
     bus.on('frame', (o) =>
-      this.recordFrame(o.cameraId, o.decision.decision, o.capturedAtMono, o.publishedAtMono),
+      this.recordFrame(
+        o.cameraId,
+        o.decision.decision,
+        o.capturedAtWall,
+        o.capturedAtMono,
+        o.publishedAtMono,
+      ),
     );
-    bus.on('event', (event) => this.recordEvent(event));
-    bus.on('cameraState', ({ cameraId, state }) => this.setCameraState(cameraId, state));
-    bus.on('settings', ({ cameraId, camera }) => {
-      const c = this.cameras.get(cameraId);
-      if (c) c.calibration = camera.calibration;
+    bus.on('event', (event) => {
+      const c = this.cameras.get(event.cameraId);
+      if (c) c.lastEventId = event.id;
     });
+    bus.on('cameraState', ({ cameraId, state }) => this.setCameraState(cameraId, state));
+    bus.on('settings', ({ cameraId, applied, camera }) => {
+      const c = this.cameras.get(cameraId);
+      if (!c) return;
+      c.className = applied.className;
+      const t = applied.thresholds;
+      c.thresholds = { image: t.image, pixel: t.pixel, clear: t.clear };
+      c.calibration = camera.calibration;
+    });
+    bus.on('alarm', (a) => this.setAlarm(a));
+    bus.on('suspension', ({ cameraId, suspension }) => this.setSuspension(cameraId, suspension));
+  }
+
+  /** Where the dropped-frame counts and the outbox depth are read from. */
+  setProviders(p: LiveStatus['providers']): void {
+    this.providers = p;
   }
 
   setModel(m: ServiceStatus['model']): void {
@@ -87,54 +115,87 @@ export class LiveStatus {
     if (c) c.state = state;
   }
 
-  recordFrame(cameraId: string, d: DecideResult, capturedAtMono: number, publishedAtMono: number): void {
+  setSuspension(cameraId: string, s: Suspension | undefined): void {
+    const c = this.cameras.get(cameraId);
+    if (c) c.suspension = s;
+  }
+
+  setAlarm(a: AlarmState): void {
+    const c = this.cameras.get(a.cameraId);
+    if (!c) return;
+    c.alarm = {
+      active: a.active,
+      ...(a.active && a.eventId !== undefined && { eventId: a.eventId }),
+      ...(a.active && a.since !== undefined && { since: a.since }),
+      ...(a.acknowledged && { acknowledged: { ...a.acknowledged } }),
+    };
+  }
+
+  /** The state a person should see: "suspended" overrides the source's. */
+  viewState(cameraId: string): string | undefined {
+    const c = this.cameras.get(cameraId);
+    if (!c) return undefined;
+    return c.suspension ? 'suspended' : c.state;
+  }
+
+  recordFrame(
+    cameraId: string,
+    d: DecideResult,
+    capturedAtWall: number,
+    capturedAtMono: number,
+    publishedAtMono: number,
+  ): void {
     const c = this.cameras.get(cameraId);
     if (!c) return;
     c.lastScore = d.detection.score;
     c.lastSeq = d.detection.seq;
+    c.lastFrameAtWall = capturedAtWall;
     c.anomalous = d.active;
     c.className = d.detection.className;
     c.lastLatencyMs = publishedAtMono - capturedAtMono;
     c.frames++;
     c.recent.push(publishedAtMono);
-    while (c.recent.length && c.recent[0] < publishedAtMono - FPS_WINDOW_MS) c.recent.shift();
+    prune(c.recent, publishedAtMono);
   }
 
-  recordEvent(event: AnomalyEvent): void {
-    const c = this.cameras.get(event.cameraId);
-    if (c) {
-      c.lastEventId = event.id;
-      c.thresholds = { image: event.thresholds.image, pixel: event.thresholds.pixel };
-    }
-    this.events.push(event);
-    if (this.events.length > RECENT_EVENTS) this.events.shift();
-    for (const l of this.listeners) l(event);
-  }
-
-  private fps(c: CameraLive): number {
+  /**
+   * Frames per second over the last FPS_WINDOW_MS up to now, so that it falls to 0 once frames stop
+   * (a camera that went offline must not keep showing the rate it had).
+   */
+  private fps(c: CameraLive, now = this.now()): number {
+    prune(c.recent, now);
     if (c.recent.length < 2) return 0;
-    return ((c.recent.length - 1) * 1000) / (c.recent[c.recent.length - 1] - c.recent[0]);
+    return ((c.recent.length - 1) * 1000) / Math.max(now - c.recent[0], 1);
   }
 
   snapshot(): ServiceStatus {
+    const drops = this.providers.drops?.() ?? {};
+    const depth = this.providers.outboxDepth?.();
     return {
       site: this.cfg.site,
       line: this.cfg.line,
       startedAt: this.startedAt,
       model: this.model,
-      mqtt: { ...this.mqtt },
-      cameras: [...this.cameras.entries()].map(([id, c]) => ({
-        id,
-        className: c.className,
-        state: c.state,
-        triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
-        thresholds: c.thresholds,
-        calibration: c.calibration,
-        lastScore: c.lastScore,
-        lastSeq: c.lastSeq,
-        anomalous: c.anomalous,
-        fps: this.fps(c),
-      })),
+      mqtt: { ...this.mqtt, ...(depth !== undefined && { outboxDepth: depth }) },
+      cameras: [...this.cameras.entries()].map(([id, c]) => {
+        const dropped = Object.fromEntries(Object.entries(drops[id] ?? {}).filter(([, n]) => n > 0));
+        return {
+          id,
+          className: c.className,
+          state: c.suspension ? 'suspended' : c.state,
+          ...(c.suspension?.until !== undefined && { suspendedUntil: c.suspension.until }),
+          triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
+          thresholds: { ...c.thresholds },
+          ...(c.calibration && { calibration: c.calibration }),
+          lastScore: c.lastScore,
+          lastSeq: c.lastSeq,
+          ...(c.lastFrameAtWall !== undefined && { lastFrameAt: new Date(c.lastFrameAtWall).toISOString() }),
+          anomalous: c.anomalous,
+          fps: this.fps(c),
+          dropped,
+          alarm: structuredClone(c.alarm),
+        };
+      }),
     };
   }
 
@@ -142,10 +203,11 @@ export class LiveStatus {
   cameraStatePayload(cameraId: string, decider: Decider): CameraStatePayload {
     const c = this.cameras.get(cameraId)!;
     const t = decider.getThresholds();
-    c.thresholds = { image: t.image, pixel: t.pixel };
+    c.thresholds = { image: t.image, pixel: t.pixel, clear: t.clear };
     c.className = decider.getClassName();
     return {
-      status: c.state as CameraStatePayload['status'],
+      status: (c.suspension ? 'suspended' : c.state) as CameraStatePayload['status'],
+      ...(c.suspension && { suspendedUntil: c.suspension.until ?? null }),
       className: decider.getClassName(),
       thresholds: { ...t },
       calibration: c.calibration,
@@ -167,7 +229,7 @@ export class LiveStatus {
     const cameras: Record<string, unknown> = {};
     for (const [id, c] of this.cameras) {
       cameras[id] = {
-        state: c.state,
+        state: c.suspension ? 'suspended' : c.state,
         fps: round(this.fps(c)),
         latencyMs: round(c.lastLatencyMs),
         lastScore: c.lastScore,
@@ -176,37 +238,10 @@ export class LiveStatus {
     }
     return { cameras, untrainedModel: this.model.untrained };
   }
+}
 
-  dashboardSource(o: {
-    trigger: (cameraId: string, partId?: string) => boolean;
-    snapshotDir: string;
-  }): DashboardSource {
-    const dir = resolve(o.snapshotDir);
-    return {
-      status: () => this.snapshot(),
-      recentEvents: (limit) => this.events.slice(-limit).reverse(),
-      onEvent: (l) => {
-        this.listeners.add(l);
-        return () => this.listeners.delete(l);
-      },
-      trigger: o.trigger,
-      snapshotFile: (name) => {
-        // only names of files the store wrote (no path separators: validated by the route too)
-        if (basename(name) !== name) return undefined;
-        for (const ev of this.events) {
-          for (const s of ev.snapshots) {
-            if (basename(s.path) === name) {
-              const file = join(dir, s.path);
-              return existsSync(file) ? file : undefined;
-            }
-          }
-        }
-        return undefined;
-      },
-      metricsText: () => this.metrics.registry.metrics(),
-      metricsContentType: this.metrics.registry.contentType,
-    };
-  }
+function prune(recent: number[], now: number): void {
+  while (recent.length && recent[0] < now - FPS_WINDOW_MS) recent.shift();
 }
 
 const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 10) / 10);

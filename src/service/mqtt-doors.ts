@@ -1,14 +1,17 @@
 // The ways into the service over MQTT JSON: the request/response commands (parsed, validated and
 // allow-listed by mqtt/commands.ts before they get here) and the PLC trigger topics of trigger
-// cameras. Settings changes go through CameraSettings.apply like those of every other door.
+// cameras. Settings changes go through CameraSettings.apply, suspensions through Suspensions, like
+// those of every other door.
 import type { Config } from '../config/schema.js';
 import type { CommandHandlers } from '../mqtt/commands.js';
 import type { MqttLink } from '../mqtt/mqtt-link.js';
+import type { Suspensions } from '../operator/suspensions.js';
 import type { Logger } from '../util/log.js';
 import type { CameraSettings } from './camera-settings.js';
 
 export function mqttCommandHandlers(deps: {
   settings: CameraSettings;
+  suspensions: Pick<Suspensions, 'suspend' | 'resume'>;
   /** Captures the next frame of a trigger camera; returns the trigger id, throws when refused. */
   trigger: (cameraId: string, partId: string | undefined) => string;
   status: () => unknown;
@@ -30,6 +33,8 @@ export function mqttCommandHandlers(deps: {
       deps.rebirth();
       return { rebirth: true };
     },
+    suspend: (cameraId, o) => ({ suspension: deps.suspensions.suspend(cameraId, o, mqtt) }),
+    resume: (cameraId) => ({ resumed: deps.suspensions.resume(cameraId, mqtt) }),
   };
 }
 

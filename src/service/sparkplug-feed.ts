@@ -1,10 +1,12 @@
 // Sparkplug B for the service: the edge node built from the config, fed from the bus (every decision,
-// camera state and settings change as DDATA, DBIRTH and DDEATH), and its DCMD writes applied through
-// the camera settings like every other door.
+// camera state, settings change, inspection result, alarm acknowledgement and suspension as DDATA,
+// DBIRTH and DDEATH), and its DCMD writes applied through the camera settings and the suspensions
+// like those of every other door.
 import type { Config } from '../config/schema.js';
 import { sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
-import { metricsFromDecision, thresholdMetrics } from '../mqtt/sparkplug/metrics.js';
+import { metricsFromDecision, thresholdMetrics, type CameraMetrics } from '../mqtt/sparkplug/metrics.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
+import type { Suspensions } from '../operator/suspensions.js';
 import type { Logger } from '../util/log.js';
 import type { CameraSettings } from './camera-settings.js';
 import type { ServiceBus } from './event-bus.js';
@@ -12,6 +14,8 @@ import type { LiveStatus } from './live-status.js';
 
 export class SparkplugFeed {
   private readonly node: SparkplugNode;
+  /** Results per camera since start (Inspection/Results). */
+  private readonly results = new Map<string, number>();
   private unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -21,6 +25,7 @@ export class SparkplugFeed {
       url?: string;
       bus: ServiceBus;
       settings: CameraSettings;
+      suspensions: Pick<Suspensions, 'suspend' | 'resume'>;
       status: LiveStatus;
       logger: Logger;
       softwareVersion: string;
@@ -36,11 +41,20 @@ export class SparkplugFeed {
       }),
     );
     this.node.onWrite((w) => {
-      const applied = deps.settings.apply(
-        { cameraId: w.cameraId, className: w.className, thresholds: w.thresholds },
-        { door: 'sparkplug' },
-      );
-      return { className: applied.className, ...thresholdMetrics(applied.thresholds) };
+      const origin = { door: 'sparkplug' } as const;
+      let out: Partial<CameraMetrics> = {};
+      if (w.className !== undefined || w.thresholds !== undefined) {
+        const applied = deps.settings.apply(
+          { cameraId: w.cameraId, className: w.className, thresholds: w.thresholds },
+          origin,
+        );
+        out = { className: applied.className, ...thresholdMetrics(applied.thresholds) };
+      }
+      if (w.suspend?.suspended === true)
+        deps.suspensions.suspend(w.cameraId, { durationS: w.suspend.durationS || undefined }, origin);
+      else if (w.suspend?.suspended === false) deps.suspensions.resume(w.cameraId, origin);
+      // the suspension's own metrics follow from the bus (suspension event)
+      return out;
     });
   }
 
@@ -67,10 +81,39 @@ export class SparkplugFeed {
       }),
       bus.on('cameraState', ({ cameraId, state }) => {
         node.setCameraOnline(cameraId, state !== 'offline');
-        node.update(cameraId, { cameraState: state });
+        node.update(cameraId, { cameraState: status.viewState(cameraId) ?? state });
       }),
       bus.on('settings', ({ cameraId, applied }) =>
         node.update(cameraId, { className: applied.className, ...thresholdMetrics(applied.thresholds) }),
+      ),
+      bus.on('result', (r) => {
+        this.results.set(r.cameraId, (this.results.get(r.cameraId) ?? 0) + 1);
+        node.update(r.cameraId, {
+          resultId: r.id,
+          resultPartId: r.partId ?? '',
+          resultTriggerId: r.triggerId,
+          resultVerdict: r.verdict,
+          resultReason: r.reason ?? '',
+          ...(r.score !== undefined && { resultScore: r.score }),
+          results: this.results.get(r.cameraId),
+        });
+      }),
+      bus.on('alarm', (a) =>
+        node.update(a.cameraId, {
+          alarmActive: a.active,
+          alarmAcknowledged: a.acknowledged !== undefined,
+          alarmAcknowledgedBy: a.acknowledged?.by ?? '',
+        }),
+      ),
+      bus.on('suspension', ({ cameraId, suspension }) =>
+        node.update(cameraId, {
+          suspended: suspension !== undefined,
+          suspendedUntil: suspension?.until ?? '',
+          suspendDurationS: suspension?.until
+            ? Math.round((Date.parse(suspension.until) - Date.parse(suspension.since)) / 1000)
+            : 0,
+          cameraState: suspension ? 'suspended' : (status.viewState(cameraId) ?? 'offline'),
+        }),
       ),
     ];
     node.start();

@@ -7,15 +7,18 @@ import { SupervisedSource } from './supervisor.js';
 import { SyntheticSource } from './synthetic.js';
 import { FolderSource } from './folder.js';
 import { VideoCaptureSource } from './videocapture.js';
-import { TriggerSource } from './trigger.js';
+import { TriggerSource, type TriggerRef } from './trigger.js';
 
 /** A camera's source as the pipeline sees it. */
 export interface CameraSource {
   readonly source: FrameSource;
   readonly state: SourceState;
   onState(listener: (e: SourceStateEvent) => void): () => void;
-  /** Things lost before they became frames (unreadable files, rejected triggers). */
-  onDropped?(listener: (reason: DropReason, detail?: string) => void): void;
+  /**
+   * Things lost before they became frames: unreadable files, rejected triggers, and accepted
+   * triggers that got no frame (timed out, or the source closed first: these name the trigger).
+   */
+  onDropped?(listener: (reason: DropReason, detail?: string, trigger?: TriggerRef) => void): void;
   /** Present for trigger cameras: capture the next frame for this part; returns the trigger id. */
   trigger?(partId?: string): string;
 }
@@ -29,9 +32,9 @@ export interface CreateSourceOptions {
 type InnerConfig = Exclude<SourceConfig, { kind: 'trigger' }>;
 
 export function createCameraSource(camera: CameraConfig, o: CreateSourceOptions = {}): CameraSource {
-  const dropListeners = new Set<(reason: DropReason, detail?: string) => void>();
-  const dropped = (reason: DropReason, detail?: string) => {
-    for (const l of dropListeners) l(reason, detail);
+  const dropListeners = new Set<(reason: DropReason, detail?: string, trigger?: TriggerRef) => void>();
+  const dropped = (reason: DropReason, detail?: string, trigger?: TriggerRef) => {
+    for (const l of dropListeners) l(reason, detail, trigger);
   };
   const cfg = camera.source;
   const inner = cfg.kind === 'trigger' ? cfg.inner : cfg;
@@ -40,14 +43,20 @@ export function createCameraSource(camera: CameraConfig, o: CreateSourceOptions 
     stallTimeoutMs: inner.kind === 'videocapture' ? inner.stallTimeoutMs : undefined,
     reconnect: inner.kind === 'videocapture' ? inner.reconnect : undefined,
     random: o.random,
+    // a trigger camera is read only when a part arrives: open it now so its state is true from the start
+    openEagerly: cfg.kind === 'trigger',
     onError: (err, context) =>
       o.log?.warn({ camera: camera.id, err }, `camera ${camera.id}: ${context}: ${err.message}`),
   });
   const trig =
     cfg.kind === 'trigger'
       ? new TriggerSource(supervised, {
+          maxPending: cfg.maxPending,
+          captureTimeoutMs: cfg.captureTimeoutMs,
+          innerState: () => supervised.state,
           onRejected: (partId, reason) =>
             dropped('trigger-rejected', `${partId ?? '(no part id)'}: ${reason}`),
+          onUnanswered: (trigger, reason, detail) => dropped(reason, detail, trigger),
         })
       : undefined;
   return {

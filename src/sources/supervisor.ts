@@ -19,6 +19,12 @@ export interface SupervisorOptions {
   random?: () => number;
   /** Errors worth a log line (the state events carry the short reason). */
   onError?: (err: Error, context: string) => void;
+  /**
+   * Open the source in open() rather than at the first read. For sources read only on demand (a
+   * trigger camera waits for its first part): their state is then true from the start, and a
+   * camera that cannot be opened is reported before the first part arrives.
+   */
+  openEagerly?: boolean;
 }
 
 type ReadOutcome =
@@ -62,9 +68,14 @@ export class SupervisedSource implements FrameSource {
     return () => this.listeners.delete(listener);
   }
 
-  /** Opening happens in read(), with retries; open() only checks we were not closed. */
+  /**
+   * Opening happens in read(), with retries; open() only checks we were not closed, and with
+   * openEagerly makes one attempt now (a failure is reported and retried by read()).
+   */
   async open(): Promise<void> {
     if (this.closed) throw new Error(`camera ${this.o.cameraId}: source already closed`);
+    if (this.o.openEagerly && this.currentState === 'offline' && (await this.openInner()))
+      this.setState('online', 'opened (frames are read on demand)');
   }
 
   async read(): Promise<Frame | null> {

@@ -177,3 +177,47 @@ test('a flood of requests is bounded: excess requests are dropped and counted, n
   assert.equal(sent.length, router.counters.errors);
   assert.ok(sent.every((s) => s.response.ok === false));
 });
+
+test('suspend and resume: validated (duration bounded to 30 days), passed to their handlers', async () => {
+  const sent: CommandResponse[] = [];
+  const calls: unknown[][] = [];
+  const router = new CommandRouter(
+    topics,
+    { allow: ['suspend', 'resume'], maxPayloadBytes: 256, cameraIds: ['cam-1'] },
+    async (_topic, response) => void sent.push(response),
+    logger,
+  );
+  router.setHandlers({
+    suspend: (cam, o) => {
+      calls.push(['suspend', cam, o]);
+      return { suspended: true };
+    },
+    resume: (cam) => {
+      calls.push(['resume', cam]);
+      return { resumed: true };
+    },
+  });
+  const send = (command: string, body: unknown) =>
+    router.handleOne({ topic: topics.request(command), payload: Buffer.from(JSON.stringify(body)) });
+  assert.equal(
+    (await send('suspend', { transactionId: 1, camera: 'cam-1', durationS: 600, comment: 'belt' })).ok,
+    true,
+  );
+  assert.equal((await send('resume', { camera: 'cam-1' })).ok, true);
+  const bad = [
+    await send('suspend', { camera: 'cam-1', durationS: 31 * 24 * 3600 }),
+    await send('suspend', { camera: 'cam-1', durationS: -5 }),
+    await send('suspend', { camera: 'cam-9' }),
+    await send('resume', { camera: 'cam-1', durationS: 5 }),
+  ];
+  assert.deepEqual(
+    bad.map((r) => r.ok),
+    [false, false, false, false],
+  );
+  assert.match(bad[0].error!, /durationS/);
+  assert.match(bad[2].error!, /unknown camera "cam-9"/);
+  assert.deepEqual(calls, [
+    ['suspend', 'cam-1', { durationS: 600, comment: 'belt' }],
+    ['resume', 'cam-1'],
+  ]);
+});

@@ -134,3 +134,32 @@ test('persistEvent before open is refused', async () => {
   const o = new DurableOutbox({ path: ':memory:', maxEvents: 1, overflow: 'drop-oldest' }, logger);
   await assert.rejects(o.persistEvent(rec('c', 1)), /not open/);
 });
+
+test('results share the store (and its order) with events; a store from before results is upgraded', async (t) => {
+  const { path, cleanup } = tempPath();
+  t.after(cleanup);
+  // a store written by a version without the kind column, with one event waiting
+  const { default: Database } = await import('better-sqlite3');
+  const { mkdirSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  mkdirSync(dirname(path), { recursive: true });
+  const old = new Database(path);
+  old.exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL,
+    event_id TEXT NOT NULL, payload BLOB NOT NULL, accepted_at_ms INTEGER NOT NULL);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO outbox (camera_id, event_id, payload, accepted_at_ms) VALUES ('cam-a', 'old-1', x'7b7d', 1);`);
+  old.close();
+  const o = open({ path });
+  await o.persistEvent({ ...rec('cam-a', 1), kind: 'result' });
+  await o.persistEvent(rec('cam-a', 2));
+  const rows = o.readAfter(0, 10);
+  assert.deepEqual(
+    rows.map((r) => [r.eventId, r.kind]),
+    [
+      ['old-1', 'event'],
+      ['cam-a-00001', 'result'],
+      ['cam-a-00002', 'event'],
+    ],
+  );
+  o.close();
+});

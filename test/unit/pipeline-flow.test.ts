@@ -8,6 +8,10 @@ import { createFakeStages, type FakeDecision } from '../helpers/fake-pipeline-st
 import type { FrameOutcome } from '../../src/pipeline/stages.js';
 import { SupervisedSource } from '../../src/sources/supervisor.js';
 import { SyntheticSource } from '../../src/sources/synthetic.js';
+import { TriggerSource, type TriggerRef } from '../../src/sources/trigger.js';
+import type { Frame } from '../../src/sources/frame.js';
+import type { FrameSource } from '../../src/sources/source.js';
+import type { DropReason } from '../../src/admit/drop-reasons.js';
 
 const settings = { batchDeadlineMs: 5, maxInFlight: 1, shutdownDrainMs: 2000 };
 
@@ -220,4 +224,141 @@ test('trigger cameras: pipeline.trigger() yields one decision per part, carrying
   });
   assert.throws(() => q.trigger('x'), /not a trigger camera/);
   await q.stop();
+});
+
+test('a suspended real-time camera: frames are read (counted as captured) but dropped as "suspended"; resume inspects again', async () => {
+  const published: FakeDecision[] = [];
+  const captured: string[] = [];
+  const stages = createFakeStages({ engineLatencyMs: 1, onPublish: (d) => void published.push(d) });
+  const cam = camera(
+    'rt',
+    { kind: 'synthetic', width: 96, height: 64, fps: 100, frames: 40 },
+    { queueSize: 50, staleMs: 60000 },
+  );
+  const p = createPipeline({ cameras: [cam], settings, maxBatch: 4, stages });
+  p.onCaptured((id) => captured.push(id));
+  p.setSuspended('rt', true);
+  p.start();
+  while (captured.length < 10) await new Promise((r) => setTimeout(r, 5));
+  p.setSuspended('rt', false);
+  await p.done;
+  const dropped = p.drops.counts('rt');
+  assert.equal(captured.length, 40, 'every frame is read from the camera');
+  assert.ok(
+    dropped.suspended >= 10,
+    `at least the first 10 frames dropped as suspended, got ${dropped.suspended}`,
+  );
+  assert.equal(published.length + dropped.suspended, 40, 'every frame is inspected or dropped as suspended');
+  assert.ok(published.length > 0, 'frames are inspected again after resume');
+  assert.throws(() => p.setSuspended('nope', true), /no camera "nope"/);
+});
+
+test('a suspended folder-like camera (not real-time) is paused, losing nothing', async () => {
+  const published: FakeDecision[] = [];
+  const stages = createFakeStages({ engineLatencyMs: 1, onPublish: (d) => void published.push(d) });
+  // unpaced synthetic: frames come as fast as read, like a folder without fps
+  const cam = camera(
+    'f',
+    { kind: 'synthetic', width: 96, height: 64, fps: 100, frames: 12 },
+    { policy: 'keep-all' },
+  );
+  const p = createPipeline({
+    cameras: [cam],
+    settings,
+    maxBatch: 4,
+    stages,
+    createSource: (c) => {
+      const sup = new SupervisedSource(
+        () =>
+          new SyntheticSource({
+            width: 96,
+            height: 64,
+            fps: 100,
+            defectRate: 0,
+            seed: 1,
+            frames: 12,
+            unpaced: true,
+          }),
+        { cameraId: c.id },
+      );
+      return {
+        source: sup,
+        get state() {
+          return sup.state;
+        },
+        onState: (l) => sup.onState(l),
+      };
+    },
+  });
+  p.setSuspended('f', true);
+  p.start();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(published.length, 0, 'nothing is read or inspected while suspended');
+  p.setSuspended('f', false);
+  await p.done;
+  assert.equal(published.length, 12);
+  assert.equal(p.drops.total(), 0);
+});
+
+test('a dropped frame of a part names its trigger', async () => {
+  const stages = createFakeStages({ engineLatencyMs: 1, failPreprocess: (f) => f.partId === 'bad' });
+  const cam = camera('t', { kind: 'trigger', inner: { kind: 'synthetic', width: 96, height: 64, fps: 200 } });
+  const p = createPipeline({ cameras: [cam], settings, maxBatch: 1, stages });
+  const drops: { reason: string; triggerId?: string; partId?: string }[] = [];
+  p.drops.onDrop((e) => drops.push({ reason: e.reason, triggerId: e.triggerId, partId: e.partId }));
+  p.start();
+  const id = p.trigger('t', 'bad');
+  while (drops.length === 0) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(drops, [{ reason: 'preprocess-error', triggerId: id, partId: 'bad' }]);
+  await p.stop();
+});
+
+test('a trigger with no frame in time is a "trigger-timeout" drop naming it; one waiting at stop a "shutdown" drop', async () => {
+  // TEST DOUBLE: a camera that never delivers (no camera can be unplugged here); close ends a read
+  let endRead: (() => void) | undefined;
+  const dead: FrameSource = {
+    realtime: true,
+    live: false,
+    open: async () => undefined,
+    read: () => new Promise<Frame | null>((resolve) => (endRead = () => resolve(null))),
+    close: async () => endRead?.(),
+  };
+  const listeners: ((reason: DropReason, detail?: string, t?: TriggerRef) => void)[] = [];
+  const trig = new TriggerSource(dead, {
+    captureTimeoutMs: 30,
+    onUnanswered: (t, reason, detail) => listeners.forEach((l) => l(reason, detail, t)),
+  });
+  const cam = camera('t2', { kind: 'trigger', inner: { kind: 'synthetic' } });
+  const p = createPipeline({
+    cameras: [cam],
+    settings,
+    maxBatch: 1,
+    stages: createFakeStages(),
+    createSource: () => ({
+      source: trig,
+      state: 'online',
+      onState: () => () => undefined,
+      onDropped: (l) => void listeners.push(l),
+      trigger: (partId) => trig.trigger(partId),
+    }),
+  });
+  const drops: { reason: string; triggerId?: string; partId?: string; detail?: string }[] = [];
+  p.drops.onDrop((e) =>
+    drops.push({ reason: e.reason, triggerId: e.triggerId, partId: e.partId, detail: e.detail }),
+  );
+  p.start();
+  const first = p.trigger('t2', 'x');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(drops.length, 1);
+  assert.equal(drops[0].reason, 'trigger-timeout');
+  assert.equal(drops[0].triggerId, first);
+  assert.equal(drops[0].partId, 'x');
+  assert.match(drops[0].detail!, /no frame within 30 ms/);
+  const second = p.trigger('t2', 'y');
+  await p.stop();
+  assert.deepEqual(
+    drops.slice(1).map((d) => [d.reason, d.triggerId, d.partId]),
+    [['shutdown', second, 'y']],
+  );
+  assert.equal(p.drops.counts('t2')['trigger-timeout'], 1);
 });

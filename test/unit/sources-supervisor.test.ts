@@ -159,3 +159,33 @@ test('close() during the backoff wait ends read() with null at once', async () =
   await sup.close();
   assert.equal(await pending, null);
 });
+
+test('openEagerly: a source read only on demand reports online once opened, or reconnecting when it cannot be', async () => {
+  const ok = new SupervisedSource(() => new ScriptedSource(['frame'], false), {
+    cameraId: 'trig',
+    openEagerly: true,
+  });
+  const ev: SourceStateEvent[] = [];
+  ok.onState((e) => ev.push(e));
+  assert.equal(ok.state, 'offline');
+  await ok.open();
+  assert.equal(ok.state, 'online', 'a trigger camera waiting for its first part is not offline');
+  assert.match(ev[0].reason, /opened/);
+  assert.ok(await ok.read(), 'the opened source is read without a second open');
+  assert.equal(ev.length, 1, 'no further state change');
+  await ok.close();
+
+  const bad = new SupervisedSource(() => new ScriptedSource([], false, true), {
+    cameraId: 'trig2',
+    openEagerly: true,
+    reconnect: fast,
+  });
+  await bad.open();
+  assert.equal(bad.state, 'reconnecting');
+  await bad.close();
+
+  const lazy = new SupervisedSource(() => new ScriptedSource(['frame'], false), { cameraId: 'lazy' });
+  await lazy.open();
+  assert.equal(lazy.state, 'offline', 'without openEagerly nothing is opened before the first read');
+  await lazy.close();
+});

@@ -105,3 +105,102 @@ test('too many waiting triggers are rejected with a clear error and reported', a
   assert.throws(() => t.trigger(''), /partId must be a string of 1\.\.256 characters/);
   await t.close();
 });
+
+test('a trigger without a frame within captureTimeoutMs is given up and reported, naming the camera state', async () => {
+  // an inner source that never delivers (a camera that is down)
+  const dead: FrameSource = {
+    realtime: true,
+    live: false,
+    open: async () => undefined,
+    read: () => new Promise<Frame | null>(() => undefined),
+    close: async () => undefined,
+  };
+  const unanswered: string[] = [];
+  const t = new TriggerSource(dead, {
+    captureTimeoutMs: 30,
+    innerState: () => 'reconnecting',
+    onUnanswered: (tr, reason, detail) => unanswered.push(`${tr.partId}|${tr.id.length}|${reason}|${detail}`),
+  });
+  await t.open();
+  void t.read();
+  t.trigger('P1');
+  t.trigger('P2');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(unanswered.length, 2, 'both triggers are answered');
+  assert.match(
+    unanswered[0],
+    /^P1\|36\|trigger-timeout\|no frame within 30 ms of the trigger \(camera reconnecting\)$/,
+  );
+  assert.match(unanswered[1], /^P2\|/);
+  assert.equal(t.waiting, 0);
+  // a frame that comes after its trigger timed out is not handed to a later trigger captured before it
+  await t.close();
+});
+
+test('a late frame goes to the trigger waiting now only if captured after it arrived', async () => {
+  let deliver: ((f: Frame) => void) | undefined;
+  const slow: FrameSource = {
+    realtime: true,
+    live: false,
+    open: async () => undefined,
+    read: () => new Promise<Frame | null>((resolve) => (deliver = resolve)),
+    close: async () => undefined,
+  };
+  const unanswered: string[] = [];
+  const t = new TriggerSource(slow, {
+    captureTimeoutMs: 20,
+    onUnanswered: (tr) => unanswered.push(tr.partId!),
+  });
+  await t.open();
+  const reading = t.read();
+  t.trigger('old');
+  const stale = performance.now();
+  await new Promise((r) => setTimeout(r, 40)); // "old" times out
+  t.trigger('new');
+  // the frame the read was waiting for was captured before "new" arrived: released, not handed over
+  deliver!({
+    cameraId: '',
+    seq: 0,
+    capturedAtMono: stale,
+    capturedAtWall: Date.now(),
+    image: cv.Mat.zeros(2, 2, cv.CV_8UC1),
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  const fresh = performance.now();
+  deliver!({
+    cameraId: '',
+    seq: 1,
+    capturedAtMono: fresh,
+    capturedAtWall: Date.now(),
+    image: cv.Mat.zeros(2, 2, cv.CV_8UC1),
+  });
+  const f = await reading;
+  assert.equal(f?.partId, 'new');
+  assert.equal(f?.seq, 1);
+  assert.deepEqual(unanswered, ['old']);
+  await t.close();
+});
+
+test('triggers still waiting when the source closes are reported as shutdown; refusals say their kind', async () => {
+  const unanswered: string[] = [];
+  const t = new TriggerSource(new CountingSource(false), {
+    maxPending: 1,
+    onUnanswered: (tr, reason) => unanswered.push(`${tr.partId}:${reason}`),
+  });
+  await t.open();
+  t.trigger('a');
+  assert.throws(
+    () => t.trigger('b'),
+    (e: unknown) => e instanceof TriggerRejectedError && e.kind === 'busy',
+  );
+  assert.throws(
+    () => t.trigger('x'.repeat(300)),
+    (e: unknown) => e instanceof TriggerRejectedError && e.kind === 'invalid',
+  );
+  await t.close();
+  assert.deepEqual(unanswered, ['a:shutdown']);
+  assert.throws(
+    () => t.trigger('c'),
+    (e: unknown) => e instanceof TriggerRejectedError && e.kind === 'closed',
+  );
+});

@@ -24,6 +24,18 @@ export interface CameraMetrics {
   thresholdPixel: number;
   thresholdClear: number;
   minRegionAreaPct: number;
+  resultId: string;
+  resultPartId: string;
+  resultTriggerId: string;
+  resultVerdict: string;
+  resultReason: string;
+  resultScore: number;
+  results: number;
+  alarmAcknowledged: boolean;
+  alarmAcknowledgedBy: string;
+  suspended: boolean;
+  suspendDurationS: number;
+  suspendedUntil: string;
 }
 
 export type CameraMetricKey = keyof CameraMetrics;
@@ -56,6 +68,19 @@ export const CAMERA_METRICS: readonly MetricDef<CameraMetricKey>[] = [
   { key: 'thresholdPixel', name: 'Config/Thresholds/Pixel', type: 'Double', writable: true },
   { key: 'thresholdClear', name: 'Config/Thresholds/Clear', type: 'Double', writable: true },
   { key: 'minRegionAreaPct', name: 'Config/Thresholds/Min Region Area Pct', type: 'Double', writable: true },
+  // appended, so that the aliases above stay as they were
+  { key: 'resultId', name: 'Inspection/Result/Id', type: 'String' },
+  { key: 'resultPartId', name: 'Inspection/Result/Part Id', type: 'String' },
+  { key: 'resultTriggerId', name: 'Inspection/Result/Trigger Id', type: 'String' },
+  { key: 'resultVerdict', name: 'Inspection/Result/Verdict', type: 'String' },
+  { key: 'resultReason', name: 'Inspection/Result/Reason', type: 'String' },
+  { key: 'resultScore', name: 'Inspection/Result/Score', type: 'Float' },
+  { key: 'results', name: 'Inspection/Results', type: 'UInt64' },
+  { key: 'alarmAcknowledged', name: 'Alarm/Acknowledged', type: 'Boolean' },
+  { key: 'alarmAcknowledgedBy', name: 'Alarm/Acknowledged By', type: 'String' },
+  { key: 'suspended', name: 'Control/Suspended', type: 'Boolean', writable: true },
+  { key: 'suspendDurationS', name: 'Control/Suspend Duration s', type: 'Double', writable: true },
+  { key: 'suspendedUntil', name: 'Control/Suspended Until', type: 'String' },
 ];
 
 export const NODE_METRIC = {
@@ -90,6 +115,18 @@ export function defaultCameraMetrics(className: string): CameraMetrics {
     thresholdPixel: 0.5,
     thresholdClear: 0.5,
     minRegionAreaPct: 0,
+    resultId: '',
+    resultPartId: '',
+    resultTriggerId: '',
+    resultVerdict: '',
+    resultReason: '',
+    resultScore: 0,
+    results: 0,
+    alarmAcknowledged: false,
+    alarmAcknowledgedBy: '',
+    suspended: false,
+    suspendDurationS: 0,
+    suspendedUntil: '',
   };
 }
 

@@ -31,6 +31,8 @@ export interface SparkplugWrite {
   cameraId: string;
   className?: string;
   thresholds?: { image?: number; pixel?: number; clear?: number; minRegionAreaPct?: number };
+  /** Control/Suspended (and Control/Suspend Duration s, 0 or absent: until resumed). */
+  suspend?: { suspended: boolean; durationS?: number };
 }
 
 /** Applies a validated DCMD write; throw to reject it. May return the effective metrics to report. */
@@ -381,7 +383,21 @@ export class SparkplugNode extends EventEmitter {
       const label = m.name ?? `alias ${String(m.alias)}`;
       if (!def) problems.push(`unknown metric ${label}`);
       else if (!def.writable) problems.push(`${def.name} is read-only`);
-      else if (def.key === 'className') {
+      else if (def.key === 'suspended') {
+        if (m.type !== 'Boolean' || typeof m.value !== 'boolean')
+          problems.push(`${def.name} needs a Boolean value`);
+        else write.suspend = { ...write.suspend, suspended: m.value };
+      } else if (def.key === 'suspendDurationS') {
+        const v = m.value;
+        if (
+          (m.type !== 'Double' && m.type !== 'Float') ||
+          typeof v !== 'number' ||
+          !Number.isFinite(v) ||
+          v < 0
+        )
+          problems.push(`${def.name} needs a finite Double or Float value >= 0`);
+        else write.suspend = { suspended: write.suspend?.suspended as boolean, durationS: v };
+      } else if (def.key === 'className') {
         if (m.type !== 'String' || typeof m.value !== 'string')
           problems.push(`${def.name} needs a String value`);
         else write.className = m.value;
@@ -392,6 +408,8 @@ export class SparkplugNode extends EventEmitter {
         else (write.thresholds ??= {})[THRESHOLD_KEYS[def.key]!] = v;
       }
     }
+    if (write.suspend && write.suspend.suspended !== true && write.suspend.durationS !== undefined)
+      problems.push('Control/Suspend Duration s needs Control/Suspended = true in the same DCMD');
     if (problems.length) return this.reject(cameraId, problems);
     if (!this.writeHandler) return this.reject(cameraId, ['no write handler installed']);
     let effective: Partial<CameraMetrics> | void;
@@ -512,6 +530,10 @@ function writeToMetrics(w: SparkplugWrite): Partial<CameraMetrics> {
   if (t.pixel !== undefined) m.thresholdPixel = t.pixel;
   if (t.clear !== undefined) m.thresholdClear = t.clear;
   if (t.minRegionAreaPct !== undefined) m.minRegionAreaPct = t.minRegionAreaPct;
+  if (w.suspend) {
+    m.suspended = w.suspend.suspended;
+    m.suspendDurationS = w.suspend.durationS ?? 0;
+  }
   return m;
 }
 
