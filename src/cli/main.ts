@@ -103,6 +103,18 @@ program
     process.exitCode = await evalCommand(folder, opts);
   });
 
+program
+  .command('hash-password')
+  .description(
+    'make a password hash for dashboard.users (asks for the password, or reads one line from stdin)',
+  )
+  .option('-u, --user <name>', 'print the whole dashboard.users entry for this user')
+  .addOption(new Option('--role <role>', 'role of the entry').choices(['viewer', 'operator']).default('operator'))
+  .action(async (opts: { user?: string; role: 'viewer' | 'operator' }) => {
+    const { hashPasswordCommand } = await import('./hash-password-command.js');
+    process.exitCode = await hashPasswordCommand(opts);
+  });
+
 const review = program.command('review').description("operators' reviews of events and results");
 review
   .command('export')

@@ -11,6 +11,8 @@ export interface CameraStatus {
   state: CameraViewState | string;
   /** ISO time the suspension ends; absent while not suspended or suspended until resumed. */
   suspendedUntil?: string;
+  /** Who suspended it, when and why, while suspended. */
+  suspension?: { since: string; by: string; comment?: string };
   /** The camera captures on an external trigger (a trigger button is offered). */
   triggerable: boolean;
   thresholds: { image: number; pixel: number; clear: number };
@@ -37,7 +39,18 @@ export interface ServiceStatus {
   site: string;
   line: string;
   startedAt: string;
-  model: { bundle: string; provenance: string; untrained: boolean; backend: string; hsf: string };
+  model: {
+    bundle: string;
+    provenance: string;
+    untrained: boolean;
+    backend: string;
+    hsf: string;
+    /** sha256 of the bundle's model.onnx (the events' model.bundleSha256). */
+    sha256?: string;
+    architecture?: string;
+    /** The AdaCLIP checkpoint file the bundle was exported from, when it names one. */
+    checkpoint?: string;
+  };
   mqtt: { connected: boolean; url: string; outboxDepth?: number };
   cameras: CameraStatus[];
 }

@@ -184,6 +184,13 @@ export class LiveStatus {
           className: c.className,
           state: c.suspension ? 'suspended' : c.state,
           ...(c.suspension?.until !== undefined && { suspendedUntil: c.suspension.until }),
+          ...(c.suspension && {
+            suspension: {
+              since: c.suspension.since,
+              by: c.suspension.by,
+              ...(c.suspension.comment !== undefined && { comment: c.suspension.comment }),
+            },
+          }),
           triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
           thresholds: { ...c.thresholds },
           ...(c.calibration && { calibration: c.calibration }),

@@ -175,6 +175,7 @@ export class Service {
         trigger: (id, partId) => this.trigger(id, partId),
         cameraIds: cfg.cameras.map((c) => c.id),
         snapshotDir: cfg.snapshots.dir,
+        reviewsDir: cfg.history.reviewsDir,
       });
       this.dashboard = new DashboardServer(cfg.dashboard, source, logger);
       await this.dashboard.start();
@@ -277,6 +278,9 @@ export class Service {
       untrained: bundle.untrained,
       backend: `${engine.info.backend} (${engine.info.device})`,
       hsf: hsf ? hsf.kind : 'off',
+      sha256: bundle.manifest.files[bundle.manifest.onnx.file]?.sha256,
+      architecture: bundle.manifest.architecture.name,
+      checkpoint: bundle.manifest.provenance.adaclip?.file,
     });
     const { backend, device, maxBatch } = engine.info;
     this.logger.info({ backend, device, maxBatch, hsf: hsf?.kind ?? 'off' }, 'model ready');
