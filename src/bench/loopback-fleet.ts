@@ -124,6 +124,7 @@ export class Station {
   readonly dir: string;
   proc?: ChildProcess;
   dashboardPort = 0;
+  private csrf?: string;
   log = '';
   /** Ids of the events the service made durable, from its dashboard's event stream. */
   readonly acceptedIds = new Set<string>();
@@ -173,7 +174,8 @@ mqtt:
   sparkplug: { enabled: true, groupId: ${s.siteId}, bdSeqFile: ${join(this.dir, 'bdseq.json')} }
   statsIntervalS: 5
 snapshots: { enabled: false }
-dashboard: { port: ${this.dashboardPort} }
+# the harness triggers over HTTP without signing in (a bench, on loopback only)
+dashboard: { port: ${this.dashboardPort}, auth: none }
 log: { level: info, pretty: never }
 `,
     );
@@ -223,9 +225,11 @@ log: { level: info, pretty: never }
 
   /** Asks for the next part's frame (trigger sources with http: true); false when refused. */
   async trigger(partId: string): Promise<boolean> {
+    // every state change carries the page's CSRF token, even with auth: none
+    this.csrf ??= ((await (await fetch(`${this.url}/api/session`)).json()) as { csrf: string }).csrf;
     const res = await fetch(`${this.url}/api/cameras/cam1/trigger`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-csrf-token': this.csrf },
       body: JSON.stringify({ partId }),
     });
     await res.text();
