@@ -36,6 +36,7 @@ export function page(ctx: PageContext, o: { title: string; nav: NavKey; body: Ht
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="csrf-token" content="${ctx.csrf ?? ''}">
 <title>${o.title} · ${s.site}/${s.line} · adaclip-edge</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/dashboard.css">
 <script src="/static/dashboard.js" defer></script>
 ${o.script ? html`<script src="/static/${o.script}" defer></script>` : ''}

@@ -67,6 +67,7 @@ export function loginPage(o: {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Sign in · ${o.site}/${o.line} · adaclip-edge</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/dashboard.css"></head>
 <body class="login">
 <form class="login-box" method="post" action="/login">
