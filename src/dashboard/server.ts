@@ -3,7 +3,7 @@
 // Access (auth/): sign-in, roles, CSRF, Host and Origin checks for every route; a bounded number
 // of live streams; security headers on every answer. Every request is validated with zod and a
 // bad one gets a 400 that names the problem.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
@@ -47,7 +47,7 @@ export class DashboardServer {
     const access = new Access(this.opts);
     // fastify's own request log is off; sign-ins are logged through this logger
     const app = Fastify({
-      loggerInstance: this.logger.child({ part: 'dashboard' }),
+      loggerInstance: this.logger.child({ part: 'dashboard' }) as FastifyBaseLogger,
       disableRequestLogging: true,
       bodyLimit: 16 * 1024,
       // live streams stay open: stopping the service must not wait for the browsers to leave

@@ -38,6 +38,8 @@ const OPERATOR = { name: 'olga', password: 'olga-secret-1' };
 const VIEWER = { name: 'victor', password: 'victor-secret-2' };
 
 type Json = any;
+// page functions run in the browser (the tests compile without the DOM library)
+declare const document: any;
 
 /** A fresh browser profile (its own user-data-dir) with the size of an operator's screen. */
 async function browserContext(dirs: string[]): Promise<BrowserContext> {
@@ -137,7 +139,7 @@ log: { pretty: never }
     // an API client as the operator, to read state and to wait (the browser does the acting)
     const api = await signIn(base, OPERATOR.name, OPERATOR.password);
     const camera = async (id: string): Promise<Json> =>
-      ((await (await api.get('/api/status')).json()).cameras as { id: string }[]).find((c) => c.id === id);
+      (((await (await api.get('/api/status')).json()) as Json).cameras as { id: string }[]).find((c) => c.id === id);
 
     const ctx = await browserContext(dirs);
     t.after(() => ctx.close());
@@ -271,7 +273,7 @@ log: { pretty: never }
     await page.fill('#dlg-review textarea[name=comment]', 'glare on the chamfer');
     await Promise.all([page.waitForEvent('load'), page.click('#dlg-review button[value=ok]')]);
     assert.match(await page.locator('#review-state').innerText(), /false positive by olga/);
-    const stored = await (await api.get(`/api/events/${active.eventId}`)).json();
+    const stored = (await (await api.get(`/api/events/${active.eventId}`)).json()) as Json;
     assert.equal(stored.review.label, 'false-positive');
     assert.equal(stored.review.by, 'olga');
     assert.equal(stored.acknowledged.by, 'olga');
@@ -316,7 +318,7 @@ log: { pretty: never }
       await sleep(300);
     }
     await waitFor('two results', async () =>
-      (await (await api.get('/api/results?camera=press')).json()).items.length >= 2 ? true : undefined,
+      ((await (await api.get('/api/results?camera=press')).json()) as Json).items.length >= 2 ? true : undefined,
     );
     await page.goto(`${base}/results`);
     assert.ok((await page.locator('table.results tbody tr').count()) >= 2);
@@ -362,8 +364,8 @@ log: { pretty: never }
     assert.equal(await vpage.locator('button[data-action="review"]').count(), 0);
     await vctx.close();
     const viewer = await signIn(base, VIEWER.name, VIEWER.password);
-    const result = (await (await api.get('/api/results?camera=press&limit=1')).json()).items[0];
-    const raise = (await (await api.get('/api/events?camera=line-cam&limit=1')).json()).items[0];
+    const result = ((await (await api.get('/api/results?camera=press&limit=1')).json()) as Json).items[0];
+    const raise = ((await (await api.get('/api/events?camera=line-cam&limit=1')).json()) as Json).items[0];
     const actions: [string, unknown][] = [
       [`/api/events/${raise.id}/ack`, { comment: 'x' }],
       [`/api/events/${raise.id}/review`, { label: 'confirmed' }],
@@ -376,7 +378,7 @@ log: { pretty: never }
     for (const [path, body] of actions) {
       const r = await viewer.post(path, body);
       assert.equal(r.status, 403, `viewer POST ${path}`);
-      assert.match((await r.json()).error, /victor is a viewer/);
+      assert.match(((await r.json()) as Json).error, /victor is a viewer/);
       // 13. without a session: 401
       const anon = await client(base, '', '').post(path, body);
       assert.equal(anon.status, 401, `anonymous POST ${path}`);
@@ -389,10 +391,10 @@ log: { pretty: never }
     const suspend = '/api/cameras/line-cam/suspend';
     const foreign = await op.post(suspend, {}, { origin: 'http://evil.example' });
     assert.equal(foreign.status, 403);
-    assert.match((await foreign.json()).error, /cross-site request refused/);
+    assert.match(((await foreign.json()) as Json).error, /cross-site request refused/);
     const noToken = await client(base, op.cookie, '').post(suspend, {});
     assert.equal(noToken.status, 403);
-    assert.match((await noToken.json()).error, /CSRF token/);
+    assert.match(((await noToken.json()) as Json).error, /CSRF token/);
     assert.equal((await client(base, op.cookie, 'x'.repeat(43)).post(suspend, {})).status, 403);
     const rebound = await rawRequest(httpPort, { path: '/api/status', headers: { host: `evil.example:${httpPort}`, cookie: op.cookie } });
     assert.equal(rebound.status, 403);
