@@ -22,12 +22,12 @@ export class PasswordHashError extends Error {
   override name = 'PasswordHashError';
 }
 
-/** Parses a stored hash; throws PasswordHashError saying what is wrong with it. */
+/** Parses a stored hash; throws PasswordHashError saying what was expected. */
 export function parseHash(text: string): ParsedHash {
   const m = PASSWORD_HASH_PATTERN.exec(text);
   if (!m)
     throw new PasswordHashError(
-      'not a password hash of the form $scrypt$ln=15,r=8,p=1$<salt>$<hash> (make one with `adaclip-edge hash-password`)',
+      'a password hash of the form $scrypt$ln=15,r=8,p=1$<salt>$<hash> (make one with `adaclip-edge hash-password`)',
     );
   const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   for (const [key, v] of [
@@ -36,7 +36,7 @@ export function parseHash(text: string): ParsedHash {
     ['p', p],
   ] as const) {
     const [lo, hi] = LIMITS[key];
-    if (v < lo || v > hi) throw new PasswordHashError(`scrypt ${key}=${v} is outside ${lo}..${hi}`);
+    if (v < lo || v > hi) throw new PasswordHashError(`scrypt ${key} within ${lo}..${hi} (got ${v})`);
   }
   return { ln, r, p, salt: Buffer.from(m[4], 'base64'), hash: Buffer.from(m[5], 'base64') };
 }

@@ -27,8 +27,8 @@ test('password hashes: verify, refuse a wrong password, carry their cost, name w
   const d = await hashPassword('x');
   assert.equal(parseHash(d).ln, 15);
   assert.equal(await verifyPassword('x', parseHash(d)), true);
-  assert.throws(() => parseHash('plaintext'), /not a password hash of the form/);
-  assert.throws(() => parseHash(h.replace('ln=10', 'ln=30')), /ln=30 is outside 10\.\.20/);
+  assert.throws(() => parseHash('plaintext'), /a password hash of the form/);
+  assert.throws(() => parseHash(h.replace('ln=10', 'ln=30')), /ln within 10\.\.20 \(got 30\)/);
   await assert.rejects(hashPassword(''), /empty/);
 });
 
@@ -37,11 +37,11 @@ test('config: dashboard.users with a bad hash, duplicates, or beside auth: none 
   const base = { model: { bundle: 'b' }, cameras: [{ id: 'c', className: 'x', source: { kind: 'synthetic' } }] };
   const bad = (dashboard: unknown) => () => validateConfig({ ...base, dashboard });
   assert.throws(bad({ users: [{ name: 'a', role: 'operator', passwordHash: 'secret' }] }), (err: Error) => {
-    assert.match(err.message, /dashboard\.users\.0\.passwordHash/);
+    assert.match(err.message, /dashboard\.users\[0\]\.passwordHash: got "\*\*\*"; expected a password hash/);
     assert.doesNotMatch(err.message, /secret/, 'the value is not shown');
     return true;
   });
-  assert.throws(bad({ users: [{ name: 'a', role: 'boss', passwordHash: h }] }), /dashboard\.users\.0\.role/);
+  assert.throws(bad({ users: [{ name: 'a', role: 'boss', passwordHash: h }] }), /dashboard\.users\[0\]\.role/);
   const two = [
     { name: 'a', role: 'operator', passwordHash: h },
     { name: 'a', role: 'viewer', passwordHash: h },
