@@ -109,7 +109,9 @@ program
     'make a password hash for dashboard.users (asks for the password, or reads one line from stdin)',
   )
   .option('-u, --user <name>', 'print the whole dashboard.users entry for this user')
-  .addOption(new Option('--role <role>', 'role of the entry').choices(['viewer', 'operator']).default('operator'))
+  .addOption(
+    new Option('--role <role>', 'role of the entry').choices(['viewer', 'operator']).default('operator'),
+  )
   .action(async (opts: { user?: string; role: 'viewer' | 'operator' }) => {
     const { hashPasswordCommand } = await import('./hash-password-command.js');
     process.exitCode = await hashPasswordCommand(opts);

@@ -92,7 +92,10 @@ export class DashboardServer {
       if (!p.success) return reply.code(400).send({ error: zodMessage(p.error) });
       const file = src.snapshotFile(p.data.name);
       if (!file) return reply.code(404).send({ error: `no snapshot ${p.data.name}` });
-      return reply.type('image/jpeg').header('cache-control', 'private, max-age=86400').send(createReadStream(file));
+      return reply
+        .type('image/jpeg')
+        .header('cache-control', 'private, max-age=86400')
+        .send(createReadStream(file));
     });
     app.get('/metrics', { config: { public: true } }, async (_req, reply) =>
       reply.type(src.metricsContentType).send(await src.metricsText()),
@@ -102,7 +105,12 @@ export class DashboardServer {
     this.logger.info(
       {
         url: this.address,
-        auth: access.mode === 'none' ? 'none (demo: anyone may act)' : access.readOnly ? 'read-only (no users)' : 'users',
+        auth:
+          access.mode === 'none'
+            ? 'none (demo: anyone may act)'
+            : access.readOnly
+              ? 'read-only (no users)'
+              : 'users',
       },
       'dashboard listening',
     );

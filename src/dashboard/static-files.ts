@@ -20,7 +20,11 @@ export async function staticRoutes(app: FastifyInstance): Promise<void> {
     const type = TYPES[extname(name)];
     if (!type) continue;
     const body = readFileSync(join(STATIC_DIR, name));
-    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+    files.set(name, {
+      body,
+      type,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+    });
   }
   app.get('/static/:name', { config: { public: true } }, async (req, reply) => {
     const f = files.get((req.params as { name: string }).name);

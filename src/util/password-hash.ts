@@ -4,7 +4,8 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** The form the config accepts; parseHash() checks the numbers. */
-export const PASSWORD_HASH_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43,})$/;
+export const PASSWORD_HASH_PATTERN =
+  /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43,})$/;
 
 export const DEFAULT_COST = { ln: 15, r: 8, p: 1 };
 const KEY_LEN = 32;
@@ -66,6 +67,8 @@ function derive(
   // scrypt needs 128 * N * r bytes; node refuses above maxmem (32 MiB by default)
   const options: ScryptOptions = { N, r: c.r, p: c.p, maxmem: 128 * N * c.r + 1024 * 1024 };
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, keyLen, options, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password.normalize('NFC'), salt, keyLen, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }

@@ -33,7 +33,9 @@ export async function* tarFolder(dir: string): AsyncGenerator<Buffer> {
 }
 
 function* walk(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       yield path;
@@ -52,7 +54,8 @@ export function header(name: string, o: { size: number; dir: boolean; mtimeS: nu
     const cut = name.lastIndexOf('/', name.length - (o.dir ? 2 : 1));
     prefix = Buffer.from(name.slice(0, cut), 'utf8');
     base = Buffer.from(name.slice(cut + 1), 'utf8');
-    if (cut < 0 || prefix.length > 155 || base.length > 100) throw new TarError(`path too long for tar: ${name}`);
+    if (cut < 0 || prefix.length > 155 || base.length > 100)
+      throw new TarError(`path too long for tar: ${name}`);
   }
   base.copy(h, 0);
   octal(h, 100, 8, o.dir ? 0o755 : 0o644);

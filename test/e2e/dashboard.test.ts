@@ -75,7 +75,10 @@ test(
       existsSync(CHROMIUM),
       `no Chromium at ${CHROMIUM}: scripts/setup.sh installs Debian's chromium (SETUP_BROWSER=1), or set CHROMIUM_PATH`,
     );
-    assert.ok(existsSync(join(BUNDLE, 'manifest.json')), `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`);
+    assert.ok(
+      existsSync(join(BUNDLE, 'manifest.json')),
+      `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`,
+    );
     mkdirSync(SHOTS, { recursive: true });
     const dirs: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'dash-e2e-'));
@@ -124,22 +127,33 @@ log: { pretty: never }
     svc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     svc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const base = `http://127.0.0.1:${httpPort}`;
-    const waitFor = async <T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 60_000) => {
+    const waitFor = async <T>(
+      what: string,
+      fn: () => T | undefined | Promise<T | undefined>,
+      ms = 60_000,
+    ) => {
       const end = Date.now() + ms;
       for (;;) {
         const v = await Promise.resolve(fn()).catch(() => undefined);
         if (v !== undefined && v !== false) return v as T;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; service log:\n${out.slice(-4000)}`);
+        if (Date.now() > end)
+          throw new Error(`timed out waiting for ${what}; service log:\n${out.slice(-4000)}`);
         if (svc.exitCode !== null) throw new Error(`service exited before ${what}:\n${out.slice(-4000)}`);
         await sleep(200);
       }
     };
-    await waitFor('the service ready', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 180_000);
+    await waitFor(
+      'the service ready',
+      async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined),
+      180_000,
+    );
 
     // an API client as the operator, to read state and to wait (the browser does the acting)
     const api = await signIn(base, OPERATOR.name, OPERATOR.password);
     const camera = async (id: string): Promise<Json> =>
-      (((await (await api.get('/api/status')).json()) as Json).cameras as { id: string }[]).find((c) => c.id === id);
+      (((await (await api.get('/api/status')).json()) as Json).cameras as { id: string }[]).find(
+        (c) => c.id === id,
+      );
 
     const ctx = await browserContext(dirs);
     t.after(() => ctx.close());
@@ -173,8 +187,9 @@ log: { pretty: never }
     const firstSrc = await seqOf();
     await page.waitForFunction(
       (src) =>
-        document.querySelector('article.tile[data-camera="line-cam"] img[data-f="live"]')?.getAttribute('src') !==
-        src,
+        document
+          .querySelector('article.tile[data-camera="line-cam"] img[data-f="live"]')
+          ?.getAttribute('src') !== src,
       firstSrc,
       { timeout: 30_000 },
     );
@@ -187,7 +202,9 @@ log: { pretty: never }
     assert.equal(await tile.locator('[data-f="state"]').innerText(), 'ONLINE');
     assert.match(await tile.locator('.calib').innerText(), /240 good images/);
     await page.waitForFunction(
-      () => Number(document.querySelector('article.tile[data-camera="line-cam"] [data-f="fps"]')?.textContent) > 0,
+      () =>
+        Number(document.querySelector('article.tile[data-camera="line-cam"] [data-f="fps"]')?.textContent) >
+        0,
       null,
       { timeout: 30_000 },
     );
@@ -233,13 +250,11 @@ log: { pretty: never }
     const active = (await camera('line-cam')).alarm;
     await page.goto(`${base}/events/${active.eventId}`);
     for (const id of ['#frame-img', '#overlay-img']) {
-      const w = await page
-        .locator(id)
-        .evaluate(async (el) => {
-          const img = el as unknown as { complete: boolean; naturalWidth: number; decode(): Promise<void> };
-          if (!img.complete) await img.decode();
-          return img.naturalWidth;
-        });
+      const w = await page.locator(id).evaluate(async (el) => {
+        const img = el as unknown as { complete: boolean; naturalWidth: number; decode(): Promise<void> };
+        if (!img.complete) await img.decode();
+        return img.naturalWidth;
+      });
       assert.equal(w, 640, `${id} at full size`);
     }
     const detailText = await page.locator('main').innerText();
@@ -286,7 +301,9 @@ log: { pretty: never }
     await page.fill('#dlg-suspend textarea[name=comment]', 'lens cleaning');
     await page.click('#dlg-suspend button[value=ok]');
     await page.waitForFunction(
-      () => document.querySelector('article.tile[data-camera="line-cam"]')?.getAttribute('data-state') === 'suspended',
+      () =>
+        document.querySelector('article.tile[data-camera="line-cam"]')?.getAttribute('data-state') ===
+        'suspended',
       null,
       { timeout: 20_000 },
     );
@@ -296,7 +313,10 @@ log: { pretty: never }
     const hours = (Date.parse(suspended.suspendedUntil) - Date.now()) / 3_600_000;
     assert.ok(hours > 0.9 && hours <= 1, `suspended for an hour (${hours} h left)`);
     await page.waitForFunction(
-      () => /suspended by olga/.test(document.querySelector('article.tile[data-camera="line-cam"] .suspension')?.textContent ?? ''),
+      () =>
+        /suspended by olga/.test(
+          document.querySelector('article.tile[data-camera="line-cam"] .suspension')?.textContent ?? '',
+        ),
       null,
       { timeout: 20_000 },
     );
@@ -304,7 +324,9 @@ log: { pretty: never }
     await shot(page, '06-live-suspended', false);
     await tile.locator('button[data-action="resume"]').click();
     await page.waitForFunction(
-      () => document.querySelector('article.tile[data-camera="line-cam"]')?.getAttribute('data-state') === 'online',
+      () =>
+        document.querySelector('article.tile[data-camera="line-cam"]')?.getAttribute('data-state') ===
+        'online',
       null,
       { timeout: 20_000 },
     );
@@ -318,7 +340,9 @@ log: { pretty: never }
       await sleep(300);
     }
     await waitFor('two results', async () =>
-      ((await (await api.get('/api/results?camera=press')).json()) as Json).items.length >= 2 ? true : undefined,
+      ((await (await api.get('/api/results?camera=press')).json()) as Json).items.length >= 2
+        ? true
+        : undefined,
     );
     await page.goto(`${base}/results`);
     assert.ok((await page.locator('table.results tbody tr').count()) >= 2);
@@ -396,7 +420,10 @@ log: { pretty: never }
     assert.equal(noToken.status, 403);
     assert.match(((await noToken.json()) as Json).error, /CSRF token/);
     assert.equal((await client(base, op.cookie, 'x'.repeat(43)).post(suspend, {})).status, 403);
-    const rebound = await rawRequest(httpPort, { path: '/api/status', headers: { host: `evil.example:${httpPort}`, cookie: op.cookie } });
+    const rebound = await rawRequest(httpPort, {
+      path: '/api/status',
+      headers: { host: `evil.example:${httpPort}`, cookie: op.cookie },
+    });
     assert.equal(rebound.status, 403);
     assert.match(rebound.body, /not allowed/);
     assert.equal((await camera('line-cam')).state, 'online', 'no cross-site request suspended the camera');
@@ -418,7 +445,10 @@ log: { pretty: never }
     // localhost: another site for the browser (SameSite), not just another port
     await opage.goto(`http://localhost:${evilPort}/`);
     const evilAnswer = await answer;
-    assert.ok([401, 403].includes(evilAnswer.status()), `cross-site form post refused (${evilAnswer.status()})`);
+    assert.ok(
+      [401, 403].includes(evilAnswer.status()),
+      `cross-site form post refused (${evilAnswer.status()})`,
+    );
     assert.equal((await camera('line-cam')).state, 'online');
 
     // 15. live streams are bounded (dashboard.maxLiveConnections: 4): close the browsers, fill, refuse
@@ -453,7 +483,9 @@ log: { pretty: never }
     streams.forEach((close) => close());
     streams.length = 0;
     svc.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => (svc.exitCode !== null ? r(svc.exitCode) : svc.once('exit', r)));
+    const code = await new Promise<number | null>((r) =>
+      svc.exitCode !== null ? r(svc.exitCode) : svc.once('exit', r),
+    );
     assert.equal(code, 0, out.slice(-4000));
   },
 );
@@ -475,7 +507,10 @@ function rawRequest(
 }
 
 /** Opens GET /api/stream; a 200 stays open until close(), anything else is read to its end. */
-function openStream(port: number, cookie: string): Promise<{ status: number; body: string; close: () => void }> {
+function openStream(
+  port: number,
+  cookie: string,
+): Promise<{ status: number; body: string; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/api/stream', headers: { cookie } }, (res) => {
       if (res.statusCode === 200) {

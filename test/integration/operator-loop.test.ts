@@ -100,9 +100,9 @@ log: { pretty: never }
     svc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const base = `http://127.0.0.1:${httpPort}`;
     // signed in as an operator (src/dashboard/auth/): the session cookie and its CSRF token
-    let session: DashboardClient | undefined;
-    const get = async (path: string): Promise<Json> => (await session!.get(path)).json();
-    const post = (path: string, body?: unknown) => session!.post(path, body);
+    const signedIn: { client?: DashboardClient } = {};
+    const get = async (path: string): Promise<Json> => (await signedIn.client!.get(path)).json();
+    const post = (path: string, body?: unknown) => signedIn.client!.post(path, body);
     const waitFor = async <T>(
       what: string,
       fn: () => T | undefined | Promise<T | undefined>,
@@ -143,7 +143,7 @@ log: { pretty: never }
       async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined),
       120_000,
     );
-    session = await signIn(base, 'ann', 'ann-password-1');
+    signedIn.client = await signIn(base, 'ann', 'ann-password-1');
 
     // the state a card shows is true: the trigger camera waiting for a part is online, the one whose
     // camera is down is not
@@ -347,7 +347,7 @@ log: { pretty: never }
     assert.match(timedOut.detail, /no frame within 1500 ms of the trigger \(camera (reconnecting|offline)\)/);
 
     // 10. the live frame: a JPEG of the camera's frame size with an ETag that a tile can poll with
-    const live = await session!.get('/api/cameras/line/live.jpg');
+    const live = await signedIn.client!.get('/api/cameras/line/live.jpg');
     assert.equal(live.status, 200);
     const etag = live.headers.get('etag')!;
     const img = loadOpenCV().imdecode(Buffer.from(await live.arrayBuffer()));
@@ -356,7 +356,10 @@ log: { pretty: never }
 
     // 11. the stream: status, and frame events as new live frames exist
     const ctrl = new AbortController();
-    const stream = await fetch(`${base}/api/stream`, { signal: ctrl.signal, headers: { cookie: session!.cookie } });
+    const stream = await fetch(`${base}/api/stream`, {
+      signal: ctrl.signal,
+      headers: { cookie: signedIn.client!.cookie },
+    });
     const reader = stream.body!.getReader();
     let text = '';
     const until = Date.now() + 15_000;

@@ -19,7 +19,13 @@ function fakeSource(calls: string[]): DashboardSource {
     site: 'plant',
     line: 'l1',
     startedAt: new Date(0).toISOString(),
-    model: { bundle: 'b', provenance: 'checkpoint', untrained: false, backend: 'onnxruntime (cpu)', hsf: 'cpu' },
+    model: {
+      bundle: 'b',
+      provenance: 'checkpoint',
+      untrained: false,
+      backend: 'onnxruntime (cpu)',
+      hsf: 'cpu',
+    },
     mqtt: { connected: true, url: 'mqtt://x' },
     cameras: [
       {
@@ -41,7 +47,12 @@ function fakeSource(calls: string[]): DashboardSource {
     review: () => Promise.reject(new Error('unused')),
     suspend: (id, _o, origin) => {
       calls.push(`suspend ${id} by ${origin.user ?? origin.door}`);
-      return { cameraId: id, since: new Date().toISOString(), by: origin.user ?? 'dashboard', door: 'dashboard' };
+      return {
+        cameraId: id,
+        since: new Date().toISOString(),
+        by: origin.user ?? 'dashboard',
+        door: 'dashboard',
+      };
     },
     resume: () => true,
     setThresholds: () => ({}),
@@ -93,16 +104,18 @@ async function login(base: string, user: string, password: string) {
 }
 
 function raw(port: number, path: string, headers: Record<string, string>, method = 'GET') {
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+    (resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
 }
 
 test('users: sign-in, cookie flags, roles, CSRF, Origin, Host, sign-out', async (t) => {
@@ -149,16 +162,26 @@ test('users: sign-in, cookie flags, roles, CSRF, Origin, Host, sign-out', async 
   const cross = await post('/api/cameras/cam1/suspend', { ...ok, origin: 'https://evil.example' });
   assert.equal(cross.status, 403);
   assert.match(((await cross.json()) as { error: string }).error, /cross-site/);
-  assert.equal((await post('/api/cameras/cam1/suspend', { ...ok, 'sec-fetch-site': 'cross-site' })).status, 403);
+  assert.equal(
+    (await post('/api/cameras/cam1/suspend', { ...ok, 'sec-fetch-site': 'cross-site' })).status,
+    403,
+  );
   assert.equal((await post('/api/cameras/cam1/suspend', { ...ok, origin: 'null' })).status, 403);
-  const same = await post('/api/cameras/cam1/suspend', { ...ok, origin: base, 'sec-fetch-site': 'same-origin' });
+  const same = await post('/api/cameras/cam1/suspend', {
+    ...ok,
+    origin: base,
+    'sec-fetch-site': 'same-origin',
+  });
   assert.equal(same.status, 200, await same.text());
   assert.deepEqual(calls, ['suspend cam1 by ann'], 'the signed-in user is the actor');
 
   // a viewer reads but may not act (403 even with its own token)
   const vic = await login(base, 'vic', 'vic-pass-1');
   assert.equal((await fetch(`${base}/api/status`, { headers: { cookie: vic.cookie } })).status, 200);
-  const denied = await post('/api/cameras/cam1/suspend', { cookie: vic.cookie, 'x-csrf-token': vic.body.csrf! });
+  const denied = await post('/api/cameras/cam1/suspend', {
+    cookie: vic.cookie,
+    'x-csrf-token': vic.body.csrf!,
+  });
   assert.equal(denied.status, 403);
   assert.match(((await denied.json()) as { error: string }).error, /vic is a viewer/);
   const vpage = await (await fetch(`${base}/`, { headers: { cookie: vic.cookie } })).text();
@@ -166,7 +189,10 @@ test('users: sign-in, cookie flags, roles, CSRF, Origin, Host, sign-out', async 
   assert.equal(calls.length, 1);
 
   // Host: IP literals, localhost and the machine's name pass; another name is refused
-  assert.equal((await raw(port, '/api/status', { host: `localhost:${port}`, cookie: ann.cookie })).status, 200);
+  assert.equal(
+    (await raw(port, '/api/status', { host: `localhost:${port}`, cookie: ann.cookie })).status,
+    200,
+  );
   const rebound = await raw(port, '/api/status', { host: `attacker.example:${port}`, cookie: ann.cookie });
   assert.equal(rebound.status, 403);
   assert.match(rebound.body, /attacker\.example.*dashboard\.allowedHosts/);

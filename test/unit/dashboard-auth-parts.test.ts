@@ -34,14 +34,20 @@ test('password hashes: verify, refuse a wrong password, carry their cost, name w
 
 test('config: dashboard.users with a bad hash, duplicates, or beside auth: none is refused by name', async () => {
   const h = await hashPassword('pw', { ln: 10, r: 8, p: 1 });
-  const base = { model: { bundle: 'b' }, cameras: [{ id: 'c', className: 'x', source: { kind: 'synthetic' } }] };
+  const base = {
+    model: { bundle: 'b' },
+    cameras: [{ id: 'c', className: 'x', source: { kind: 'synthetic' } }],
+  };
   const bad = (dashboard: unknown) => () => validateConfig({ ...base, dashboard });
   assert.throws(bad({ users: [{ name: 'a', role: 'operator', passwordHash: 'secret' }] }), (err: Error) => {
     assert.match(err.message, /dashboard\.users\[0\]\.passwordHash: got "\*\*\*"; expected a password hash/);
     assert.doesNotMatch(err.message, /secret/, 'the value is not shown');
     return true;
   });
-  assert.throws(bad({ users: [{ name: 'a', role: 'boss', passwordHash: h }] }), /dashboard\.users\[0\]\.role/);
+  assert.throws(
+    bad({ users: [{ name: 'a', role: 'boss', passwordHash: h }] }),
+    /dashboard\.users\[0\]\.role/,
+  );
   const two = [
     { name: 'a', role: 'operator', passwordHash: h },
     { name: 'a', role: 'viewer', passwordHash: h },
@@ -85,7 +91,16 @@ test('sessions: ended by age and by idleness; bounded, least recently used first
 
 test('request guard: Host names and Origins', () => {
   const g = new RequestGuard(['station.plant.local'], 'jetson-7');
-  for (const host of ['127.0.0.1:8080', '[::1]:8080', '10.0.0.5', 'localhost:8080', 'jetson-7:80', 'JETSON-7.local', 'station.plant.local:8080', 'x.localhost'])
+  for (const host of [
+    '127.0.0.1:8080',
+    '[::1]:8080',
+    '10.0.0.5',
+    'localhost:8080',
+    'jetson-7:80',
+    'JETSON-7.local',
+    'station.plant.local:8080',
+    'x.localhost',
+  ])
     assert.equal(g.hostRefusal(host), undefined, host);
   assert.match(g.hostRefusal('evil.example:8080')!, /"evil\.example" is not allowed/);
   assert.match(g.hostRefusal(undefined)!, /without a Host/);
@@ -95,7 +110,11 @@ test('request guard: Host names and Origins', () => {
 
   const host = '127.0.0.1:8080';
   assert.equal(g.crossSiteRefusal({ host, origin: 'http://127.0.0.1:8080' }), undefined);
-  assert.equal(g.crossSiteRefusal({ host, origin: 'https://127.0.0.1:8080' }), undefined, 'through a TLS proxy');
+  assert.equal(
+    g.crossSiteRefusal({ host, origin: 'https://127.0.0.1:8080' }),
+    undefined,
+    'through a TLS proxy',
+  );
   assert.match(g.crossSiteRefusal({ host, origin: 'http://127.0.0.1:9999' })!, /cross-site/);
   assert.match(g.crossSiteRefusal({ host, origin: 'null' })!, /cross-site/);
   assert.match(g.crossSiteRefusal({ host, secFetchSite: 'same-site' })!, /Sec-Fetch-Site: same-site/);
@@ -162,5 +181,8 @@ test('tar: a folder as an archive GNU tar reads back, long paths included', asyn
   const back = spawnSync('tar', ['-xOf', archive, longName]);
   assert.equal(back.status, 0);
   assert.ok(Buffer.compare(back.stdout, big) === 0, 'the file comes back byte for byte');
-  assert.equal(spawnSync('tar', ['-xOf', archive, 'export.json'], { encoding: 'utf8' }).stdout, '{"items":[]}\n');
+  assert.equal(
+    spawnSync('tar', ['-xOf', archive, 'export.json'], { encoding: 'utf8' }).stdout,
+    '{"items":[]}\n',
+  );
 });

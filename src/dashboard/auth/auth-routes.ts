@@ -26,7 +26,11 @@ export async function authRoutes(app: FastifyInstance, deps: { access: Access; s
     return { site: s.site, line: s.line };
   };
   const wantsHtml = (req: FastifyRequest) => !String(req.headers['content-type'] ?? '').includes('json');
-  const loginForm = (reply: FastifyReply, code: number, o: { error?: string; next?: string; user?: string }) =>
+  const loginForm = (
+    reply: FastifyReply,
+    code: number,
+    o: { error?: string; next?: string; user?: string },
+  ) =>
     reply
       .code(code)
       .type('text/html; charset=utf-8')

@@ -30,7 +30,8 @@ export class LoginThrottle {
       return;
     }
     this.failures.delete(address);
-    while (this.failures.size >= this.o.maxClients) this.failures.delete(this.failures.keys().next().value as string);
+    while (this.failures.size >= this.o.maxClients)
+      this.failures.delete(this.failures.keys().next().value as string);
     this.failures.set(address, { count: 1, firstAt: at });
   }
 

@@ -38,7 +38,8 @@ export class RequestGuard {
       } catch {
         return `cross-site request refused (Origin ${JSON.stringify(h.origin.slice(0, 100))})`;
       }
-      const same = (url.protocol === 'http:' || url.protocol === 'https:') && url.host === (h.host ?? '').toLowerCase();
+      const same =
+        (url.protocol === 'http:' || url.protocol === 'https:') && url.host === (h.host ?? '').toLowerCase();
       return same ? undefined : `cross-site request refused (Origin ${url.origin})`;
     }
     if (h.secFetchSite !== undefined && h.secFetchSite !== 'same-origin' && h.secFetchSite !== 'none')

@@ -31,7 +31,12 @@ export class SessionStore {
     }
     const token = randomBytes(32).toString('base64url');
     const at = this.now();
-    const session: Session = { user, csrf: randomBytes(32).toString('base64url'), createdAt: at, lastSeenAt: at };
+    const session: Session = {
+      user,
+      csrf: randomBytes(32).toString('base64url'),
+      createdAt: at,
+      lastSeenAt: at,
+    };
     this.sessions.set(key(token), session);
     return { token, session };
   }

@@ -73,30 +73,42 @@ export function filterForm(
   o: { action: string; cameras: string[]; kind: 'events' | 'results' },
 ): Html {
   const sel = (name: string, current: string | undefined, options: readonly string[], any: string) =>
-    html`<select name="${name}"><option value="">${any}</option>${options.map(
-      (v) => html`<option value="${v}"${v === current ? ' selected' : ''}>${v}</option>`,
-    )}</select>`;
+    html`<select name="${name}">
+      <option value="">${any}</option>
+      ${options.map((v) => html`<option value="${v}" ${v === current ? ' selected' : ''}>${v}</option>`)}
+    </select>`;
   const dt = (name: string, ms: number | undefined) => {
     const iso = ms !== undefined ? new Date(ms).toISOString() : '';
-    return html`<input type="datetime-local" name="${name}" step="1" value="${iso.slice(0, 19)}" data-iso="${iso}">`;
+    return html`<input
+      type="datetime-local"
+      name="${name}"
+      step="1"
+      value="${iso.slice(0, 19)}"
+      data-iso="${iso}"
+    />`;
   };
   return html`<form class="filters" method="get" action="${o.action}" id="filters">
-  <label>camera ${sel('camera', f.camera, o.cameras, 'all cameras')}</label>
-  ${
-    o.kind === 'events'
-      ? html`<label>severity ${sel('severity', f.severity, SEVERITIES, 'any severity')}</label>`
-      : html`<label>verdict ${sel('verdict', f.verdict, VERDICTS, 'any verdict')}</label>
-  <label>part id <input name="partId" value="${f.partId ?? ''}" maxlength="256" size="14"></label>`
-  }
-  <label>from ${dt('since', f.since)}</label>
-  <label>to ${dt('until', f.until)}</label>
-  ${
-    o.kind === 'events'
-      ? html`<label class="check"><input type="checkbox" name="group" value="off"${f.grouped ? '' : ' checked'}> one row per event</label>`
-      : ''
-  }
-  <button type="submit">Filter</button>
-  <a class="button ghost" href="${o.action}">Clear</a>
-</form>
-${f.problems.length ? html`<p class="problem">${f.problems.join('; ')}</p>` : ''}`;
+      <label>camera ${sel('camera', f.camera, o.cameras, 'all cameras')}</label>
+      ${
+        o.kind === 'events'
+          ? html`<label>severity ${sel('severity', f.severity, SEVERITIES, 'any severity')}</label>`
+          : html`<label>verdict ${sel('verdict', f.verdict, VERDICTS, 'any verdict')}</label>
+              <label
+                >part id <input name="partId" value="${f.partId ?? ''}" maxlength="256" size="14"
+              /></label>`
+      }
+      <label>from ${dt('since', f.since)}</label>
+      <label>to ${dt('until', f.until)}</label>
+      ${
+        o.kind === 'events'
+          ? html`<label class="check"
+              ><input type="checkbox" name="group" value="off" ${f.grouped ? '' : ' checked'} /> one row per
+              event</label
+            >`
+          : ''
+      }
+      <button type="submit">Filter</button>
+      <a class="button ghost" href="${o.action}">Clear</a>
+    </form>
+    ${f.problems.length ? html`<p class="problem">${f.problems.join('; ')}</p>` : ''}`;
 }

@@ -7,7 +7,7 @@ import { html, type Html } from './html.js';
 export function time(iso: string | undefined, o: { ms?: boolean } = {}): Html | string {
   if (!iso) return '–';
   const text = iso.replace('T', ' ').slice(0, o.ms ? 23 : 19) + ' UTC';
-  return html`<time datetime="${iso}"${o.ms ? html` data-ms` : ''}>${text}</time>`;
+  return html`<time datetime="${iso}" ${o.ms ? html` data-ms` : ''}>${text}</time>`;
 }
 
 export function score(x: number | undefined): string {
@@ -33,20 +33,27 @@ export function scoreBar(value: number | undefined, threshold: number): Html {
   const w = value === undefined ? 0 : Math.max(0, Math.min(1, value)) * 100;
   const t = Math.max(0, Math.min(1, threshold)) * 100;
   const over = value !== undefined && value >= threshold;
-  return html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"
-    ><rect class="track" x="0" y="2" width="100" height="6"></rect
-    ><rect class="fill${over ? ' over' : ''}" data-f="bar" x="0" y="2" width="${w.toFixed(2)}" height="6"></rect
-    ><rect class="mark" data-f="mark" x="${(t - 0.4).toFixed(2)}" y="0" width="0.8" height="10"></rect
-  ></svg>`;
+  return html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
+    <rect class="track" x="0" y="2" width="100" height="6"></rect>
+    <rect
+      class="fill${over ? ' over' : ''}"
+      data-f="bar"
+      x="0"
+      y="2"
+      width="${w.toFixed(2)}"
+      height="6"
+    ></rect>
+    <rect class="mark" data-f="mark" x="${(t - 0.4).toFixed(2)}" y="0" width="0.8" height="10"></rect>
+  </svg>`;
 }
 
 /** "calibrated <when> on <n> good images, <rule>, target <fpr>" or that it was not. */
 export function calibrationLine(c: CameraStatus['calibration']): Html {
   if (!c) return html`<span class="muted">thresholds set by hand (not calibrated)</span>`;
   const pct = (x: number) => `${+(x * 100).toPrecision(3)} %`;
-  return html`calibrated ${time(c.at)} on <b>${c.images}</b> good images · rule ${c.rule} · target ${pct(
-    c.targetFpr,
-  )} false alarms${c.falseAlarmRate !== undefined ? ` (measured ${pct(c.falseAlarmRate)})` : ''}`;
+  return html`calibrated ${time(c.at)} on <b>${c.images}</b> good images · rule ${c.rule} · target
+    ${pct(c.targetFpr)} false
+    alarms${c.falseAlarmRate !== undefined ? ` (measured ${pct(c.falseAlarmRate)})` : ''}`;
 }
 
 /** "2 h 5 min" for a span in ms. */

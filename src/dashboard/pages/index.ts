@@ -42,7 +42,12 @@ export async function pageRoutes(app: FastifyInstance, deps: PageDeps): Promise<
   const notFound = (req: FastifyRequest, reply: FastifyReply, what: string) =>
     send(
       reply,
-      page(ctxOf(req), { title: 'Not found', nav: 'live', body: html`<h1>Not found</h1><p class="problem">${what}</p>` }),
+      page(ctxOf(req), {
+        title: 'Not found',
+        nav: 'live',
+        body: html`<h1>Not found</h1>
+          <p class="problem">${what}</p>`,
+      }),
       404,
     );
   const viewerPage = { config: { role: 'viewer' as const, page: true } };
@@ -67,12 +72,22 @@ export async function pageRoutes(app: FastifyInstance, deps: PageDeps): Promise<
     const ctx = ctxOf(req);
     const cam = p.success ? ctx.status.cameras.find((c) => c.id === p.data.id) : undefined;
     if (!cam) return reply.code(404).send({ error: 'no such camera' });
-    return send(reply, cameraTile(cam, { canAct: ctx.canAct, large: (req.query as { large?: string }).large === '1' }));
+    return send(
+      reply,
+      cameraTile(cam, { canAct: ctx.canAct, large: (req.query as { large?: string }).large === '1' }),
+    );
   });
 
   app.get('/events', viewerPage, async (req, reply) => {
     const f = readFilters(req.query);
-    const q = { camera: f.camera, severity: f.severity, since: f.since, until: f.until, cursor: f.cursor, limit: PAGE_SIZE };
+    const q = {
+      camera: f.camera,
+      severity: f.severity,
+      since: f.since,
+      until: f.until,
+      cursor: f.cursor,
+      limit: PAGE_SIZE,
+    };
     const data = !history
       ? { unavailable: HISTORY_OFF }
       : f.grouped
@@ -94,7 +109,8 @@ export async function pageRoutes(app: FastifyInstance, deps: PageDeps): Promise<
   app.get('/events/:id', viewerPage, async (req, reply) => {
     const p = z.strictObject({ id: docId }).safeParse(req.params);
     const e = p.success ? history?.event(p.data.id) : undefined;
-    if (!e) return notFound(req, reply, history ? 'No such event (or deleted by the retention).' : HISTORY_OFF);
+    if (!e)
+      return notFound(req, reply, history ? 'No such event (or deleted by the retention).' : HISTORY_OFF);
     return send(reply, eventDetailPage(ctxOf(req), e));
   });
 
@@ -119,7 +135,8 @@ export async function pageRoutes(app: FastifyInstance, deps: PageDeps): Promise<
   app.get('/results/:id', viewerPage, async (req, reply) => {
     const p = z.strictObject({ id: docId }).safeParse(req.params);
     const r = p.success ? history?.result(p.data.id) : undefined;
-    if (!r) return notFound(req, reply, history ? 'No such result (or deleted by the retention).' : HISTORY_OFF);
+    if (!r)
+      return notFound(req, reply, history ? 'No such result (or deleted by the retention).' : HISTORY_OFF);
     return send(reply, resultDetailPage(ctxOf(req), r));
   });
 

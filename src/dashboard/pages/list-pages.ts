@@ -17,7 +17,10 @@ export function eventsPage(
   let next: string | undefined;
   if ('unavailable' in data) body = html`<p class="problem">${data.unavailable}</p>`;
   else if ('grouped' in data) {
-    body = html`<p class="muted">Bursts: events of one camera less than a minute apart are one row; ▸ shows them.</p>${groupTable(data.grouped.items)}`;
+    body = html`<p class="muted">
+        Bursts: events of one camera less than a minute apart are one row; ▸ shows them.
+      </p>
+      ${groupTable(data.grouped.items)}`;
     next = data.grouped.next;
   } else {
     body = eventTable(data.flat.items);
@@ -27,9 +30,9 @@ export function eventsPage(
     title: 'Events',
     nav: 'events',
     body: html`<h1>Events</h1>
-${filterForm(f, { action: '/events', cameras: ctx.status.cameras.map((c) => c.id), kind: 'events' })}
-${body}
-${next ? html`<p class="pager"><a class="button ghost" href="/events?${filterQuery(f, { group: f.grouped ? undefined : 'off', cursor: next })}">Older ›</a></p>` : ''}`,
+      ${filterForm(f, { action: '/events', cameras: ctx.status.cameras.map((c) => c.id), kind: 'events' })}
+      ${body}
+      ${next ? html`<p class="pager"><a class="button ghost" href="/events?${filterQuery(f, { group: f.grouped ? undefined : 'off', cursor: next })}">Older ›</a></p>` : ''}`,
     script: 'lists.js',
   });
 }
@@ -43,14 +46,21 @@ export function resultsPage(
   return page(ctx, {
     title: 'Results',
     nav: 'results',
-    body: html`<h1>Results <a class="more" href="/api/results?${q}${q ? '&' : ''}format=csv" download>CSV of these filters ⤓</a></h1>
-${filterForm(f, { action: '/results', cameras: ctx.status.cameras.map((c) => c.id), kind: 'results' })}
-${'unavailable' in data ? html`<p class="problem">${data.unavailable}</p>` : resultTable(data.page.items)}
-${
-  'page' in data && data.page.next
-    ? html`<p class="pager"><a class="button ghost" href="/results?${filterQuery(f, { cursor: data.page.next })}">Older ›</a></p>`
-    : ''
-}`,
+    body: html`<h1>
+        Results
+        <a class="more" href="/api/results?${q}${q ? '&' : ''}format=csv" download>CSV of these filters ⤓</a>
+      </h1>
+      ${filterForm(f, { action: '/results', cameras: ctx.status.cameras.map((c) => c.id), kind: 'results' })}
+      ${'unavailable' in data ? html`<p class="problem">${data.unavailable}</p>` : resultTable(data.page.items)}
+      ${
+        'page' in data && data.page.next
+          ? html`<p class="pager">
+              <a class="button ghost" href="/results?${filterQuery(f, { cursor: data.page.next })}"
+                >Older ›</a
+              >
+            </p>`
+          : ''
+      }`,
     script: 'lists.js',
   });
 }

@@ -97,7 +97,9 @@ const ACTIONS = {
   },
   async resume(btn) {
     const r = await adaclip.post(btn.dataset.url, undefined);
-    adaclip.toast(r.resumed ? `${btn.dataset.cameraId} resumed` : `${btn.dataset.cameraId} was not suspended`);
+    adaclip.toast(
+      r.resumed ? `${btn.dataset.cameraId} resumed` : `${btn.dataset.cameraId} was not suspended`,
+    );
   },
   async trigger(btn) {
     const r = await adaclip.post(btn.dataset.url, {});

@@ -95,13 +95,23 @@
       const el = document.querySelector(`#summary [data-f="${name}"]`);
       if (el) el.textContent = text;
     };
-    put('n-alarm', count((c) => c.alarm.active && !c.alarm.acknowledged));
-    put('n-online', count((c) => c.state === 'online'));
-    put('n-suspended', count((c) => c.state === 'suspended'));
+    put(
+      'n-alarm',
+      count((c) => c.alarm.active && !c.alarm.acknowledged),
+    );
+    put(
+      'n-online',
+      count((c) => c.state === 'online'),
+    );
+    put(
+      'n-suspended',
+      count((c) => c.state === 'suspended'),
+    );
     const mqtt = document.getElementById('mqtt-state');
     if (mqtt) {
       mqtt.className = `link ${s.mqtt.connected ? 'up' : 'down'}`;
-      mqtt.querySelector('[data-f="mqtt"]').textContent = `MQTT ${s.mqtt.connected ? 'connected' : 'DISCONNECTED'}`;
+      mqtt.querySelector('[data-f="mqtt"]').textContent =
+        `MQTT ${s.mqtt.connected ? 'connected' : 'DISCONNECTED'}`;
       const depth = mqtt.querySelector('[data-f="outbox"]');
       if (depth && s.mqtt.outboxDepth !== undefined) depth.textContent = String(s.mqtt.outboxDepth);
     }
@@ -165,7 +175,8 @@
 
   for (const t of tiles()) {
     const img = field(t, 'live');
-    if (img?.getAttribute('src')) img.addEventListener('load', () => t.classList.add('has-frame'), { once: true });
+    if (img?.getAttribute('src'))
+      img.addEventListener('load', () => t.classList.add('has-frame'), { once: true });
     if (img?.complete && img.naturalWidth > 0) t.classList.add('has-frame');
   }
   refreshStatus().catch(() => undefined);
