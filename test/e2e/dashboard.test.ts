@@ -259,8 +259,8 @@ log: { pretty: never }
     }
     const detailText = await page.locator('main').innerText();
     assert.match(detailText, /RAISED/);
-    assert.match(detailText, /Latencies/);
-    assert.match(detailText, /model\.onnx sha256/);
+    assert.match(detailText, /latencies/i);
+    assert.match(detailText, /model\.onnx sha256/i);
     assert.match(detailText, /untrained-test/);
 
     // 6. acknowledge it with a comment: stored, shown, published retained on e2e/line-cam/alarm
@@ -287,7 +287,7 @@ log: { pretty: never }
     await page.click('button[data-action="review"][data-label="false-positive"]');
     await page.fill('#dlg-review textarea[name=comment]', 'glare on the chamfer');
     await Promise.all([page.waitForEvent('load'), page.click('#dlg-review button[value=ok]')]);
-    assert.match(await page.locator('#review-state').innerText(), /false positive by olga/);
+    assert.match(await page.locator('#review-state').innerText(), /false positive by olga/i);
     const stored = (await (await api.get(`/api/events/${active.eventId}`)).json()) as Json;
     assert.equal(stored.review.label, 'false-positive');
     assert.equal(stored.review.by, 'olga');
