@@ -526,3 +526,119 @@ function openStream(
     req.end();
   });
 }
+
+test(
+  'dashboard: the demo mode (auth: none) says so on every page, acts with the page token, refuses cross-site',
+  { timeout: 300_000 },
+  async (t) => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `no Chromium at ${CHROMIUM}: scripts/setup.sh installs Debian's chromium`,
+    );
+    assert.ok(
+      existsSync(join(BUNDLE, 'manifest.json')),
+      `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`,
+    );
+    mkdirSync(SHOTS, { recursive: true });
+    const dirs: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'dash-demo-'));
+    dirs.push(dir);
+    t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const httpPort = await freePort();
+    const cfg = join(dir, 'cfg.yaml');
+    writeFileSync(
+      cfg,
+      `site: demo-plant
+line: line-1
+model: { bundle: ${BUNDLE}, engine: { backend: onnxruntime } }
+cameras:
+  - id: cam1
+    className: screw
+    source: { kind: synthetic, width: 640, height: 360, fps: 4, seed: 1 }
+    thresholds: { image: 0.0, pixel: 0.6 }
+mqtt: { embedded: { port: ${await freePort()} }, outbox: { path: ${join(dir, 'outbox.sqlite')} } }
+snapshots: { dir: ${join(dir, 'snaps')} }
+history: { path: ${join(dir, 'history.sqlite')}, reviewsDir: ${join(dir, 'reviews')} }
+dashboard: { port: ${httpPort}, auth: none }
+log: { pretty: never }
+`,
+    );
+    let out = '';
+    const svc: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', cfg], { cwd: ROOT });
+    t.after(() => svc.kill('SIGKILL'));
+    svc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    svc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const base = `http://127.0.0.1:${httpPort}`;
+    const deadline = Date.now() + 180_000;
+    while (
+      !(await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline || svc.exitCode !== null)
+        throw new Error(`the service never became ready:\n${out}`);
+      await sleep(250);
+    }
+    assert.match(out, /"auth":"none \(demo: anyone may act\)"/, 'the log says it too');
+
+    const ctx = await browserContext(dirs);
+    t.after(() => ctx.close());
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.goto(`${base}/`);
+    assert.match(page.url(), /\/$/, 'no sign-in');
+    assert.match(await page.locator('#banner-auth').innerText(), /DEMO MODE: sign-in is off/);
+    const tile = page.locator('article.tile[data-camera="cam1"]');
+    await page.waitForFunction(
+      () => document.querySelector('article.tile[data-camera="cam1"]')?.classList.contains('has-frame'),
+      null,
+      { timeout: 60_000 },
+    );
+    await tile.locator('button[data-action="suspend"]').click();
+    await page.selectOption('#dlg-suspend select[name=duration]', '900');
+    await page.click('#dlg-suspend button[value=ok]');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('article.tile[data-camera="cam1"]')?.getAttribute('data-state') ===
+        'suspended',
+      null,
+      { timeout: 20_000 },
+    );
+    await page.waitForFunction(
+      () =>
+        /suspended by dashboard/.test(
+          document.querySelector('article.tile[data-camera="cam1"] .suspension')?.textContent ?? '',
+        ),
+      null,
+      { timeout: 20_000 },
+    );
+    await shot(page, '11-live-demo-mode', false);
+    await page.goto(`${base}/events`);
+    assert.match(await page.locator('#banner-auth').innerText(), /DEMO MODE/, 'on every page');
+
+    // a page of another site posting to the demo: refused by its Origin
+    const evilPort = await freePort();
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><form id="f" method="post" action="${base}/api/cameras/cam1/resume"></form>
+        <script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((r) => evil.listen(evilPort, '127.0.0.1', r));
+    t.after(() => evil.close());
+    const answer = page.waitForResponse((r) => r.url() === `${base}/api/cameras/cam1/resume`);
+    await page.goto(`http://localhost:${evilPort}/`);
+    assert.equal((await answer).status(), 403);
+    const status = (await (await fetch(`${base}/api/status`)).json()) as Json;
+    assert.equal(status.cameras[0].state, 'suspended', 'the cross-site post resumed nothing');
+    // without the page's token: 403 too
+    const bare = await fetch(`${base}/api/cameras/cam1/resume`, { method: 'POST' });
+    assert.equal(bare.status, 403);
+
+    await ctx.close();
+    svc.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) =>
+      svc.exitCode !== null ? r(svc.exitCode) : svc.once('exit', r),
+    );
+    assert.equal(code, 0, out.slice(-4000));
+  },
+);
