@@ -54,7 +54,7 @@ export function burstPage(
   const items = groups.slice(0, q.limit);
   const last = items[items.length - 1];
   const more = groups.length > items.length || rows.length === GROUP_SCAN;
-  return { items, ...(more && last && { next: last.eventIds[last.eventIds.length - 1] }) };
+  return { items, ...(more && last && { next: last.oldestId }) };
 }
 
 export function historyOr503(
