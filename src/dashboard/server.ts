@@ -102,6 +102,11 @@ export class DashboardServer {
     );
 
     this.address = await app.listen({ host: this.opts.host, port: this.opts.port });
+    if (access.mode === 'none' && !isLoopback(this.opts.host))
+      this.logger.warn(
+        { host: this.opts.host },
+        'dashboard.auth is none on a network address: anyone who reaches this port may acknowledge, review and suspend (demo only)',
+      );
     this.logger.info(
       {
         url: this.address,
@@ -124,4 +129,8 @@ export class DashboardServer {
 
 function zodMessage(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ');
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
