@@ -3,7 +3,7 @@
 // Access (auth/): sign-in, roles, CSRF, Host and Origin checks for every route; a bounded number
 // of live streams; security headers on every answer. Every request is validated with zod and a
 // bad one gets a 400 that names the problem.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
@@ -45,10 +45,9 @@ export class DashboardServer {
 
   async start(): Promise<void> {
     const access = new Access(this.opts);
-    // fastify's own request log is off; sign-ins are logged through this logger
+    // fastify logs nothing itself; sign-ins and triggers are logged through the service's logger
     const app = Fastify({
-      loggerInstance: this.logger.child({ part: 'dashboard' }) as FastifyBaseLogger,
-      disableRequestLogging: true,
+      logger: false,
       bodyLimit: 16 * 1024,
       // live streams stay open: stopping the service must not wait for the browsers to leave
       forceCloseConnections: true,
@@ -72,7 +71,7 @@ export class DashboardServer {
     limitLiveStreams(app, this.opts.maxLiveConnections);
 
     await app.register(staticRoutes);
-    await app.register(authRoutes, { access, source: src });
+    await app.register(authRoutes, { access, source: src, logger: this.logger });
     await app.register(pageRoutes, { access, source: src });
     await app.register(apiRoutes, src.api);
     app.post('/api/cameras/:id/trigger', { config: { role: 'operator' } }, async (req, reply) => {
@@ -84,7 +83,10 @@ export class DashboardServer {
       if (!cam) return reply.code(404).send({ error: `no camera ${JSON.stringify(p.data.id)}` });
       const t = src.trigger(p.data.id, b.data?.partId);
       if ('refused' in t) return reply.code(409).send({ error: t.refused });
-      req.log.info({ camera: p.data.id, origin: originOf(req), triggerId: t.triggerId }, 'dashboard trigger');
+      this.logger.debug(
+        { camera: p.data.id, origin: originOf(req), triggerId: t.triggerId },
+        'dashboard trigger',
+      );
       return { ok: true, triggerId: t.triggerId };
     });
     app.get('/api/snapshots/:name', { config: { role: 'viewer' } }, async (req, reply) => {

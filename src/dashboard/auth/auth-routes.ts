@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { loginPage } from '../pages/other-pages.js';
+import type { Logger } from '../../util/log.js';
 import type { DashboardSource } from '../types.js';
 import type { Access } from './access.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from './cookies.js';
@@ -19,7 +20,10 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
-export async function authRoutes(app: FastifyInstance, deps: { access: Access; source: DashboardSource }) {
+export async function authRoutes(
+  app: FastifyInstance,
+  deps: { access: Access; source: DashboardSource; logger: Logger },
+) {
   const { access } = deps;
   const where = () => {
     const s = deps.source.status();
@@ -65,7 +69,7 @@ export async function authRoutes(app: FastifyInstance, deps: { access: Access; s
     const user = await access.checkPassword(b.data.user, b.data.password);
     if (!user) {
       access.throttle.failed(address);
-      req.log.warn({ user: b.data.user, address }, 'dashboard sign-in failed');
+      deps.logger.warn({ user: b.data.user, address }, 'dashboard sign-in failed');
       return fail(401, 'wrong user name or password', { next, user: b.data.user });
     }
     access.throttle.succeeded(address);
@@ -75,7 +79,7 @@ export async function authRoutes(app: FastifyInstance, deps: { access: Access; s
       'set-cookie',
       sessionCookie(token, { maxAgeS: access.sessionMaxAgeS, secure: access.secureCookie }),
     );
-    req.log.info({ user: user.name, role: user.role }, 'dashboard sign-in');
+    deps.logger.info({ user: user.name, role: user.role }, 'dashboard sign-in');
     if (html) return reply.redirect(next, 303);
     return { ok: true, user: user.name, role: user.role, csrf: session.csrf };
   });
