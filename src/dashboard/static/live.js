@@ -137,6 +137,9 @@
 
   async function refreshStatus() {
     const r = await fetch('/api/status', { credentials: 'same-origin' });
+    // the session ended (signed out elsewhere, expired, service restarted): back to the sign-in form
+    if (r.status === 401)
+      location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
     if (r.ok) applyStatus(await r.json());
   }
   adaclip.onChanged = () => refreshStatus().catch(() => undefined);
