@@ -240,8 +240,21 @@ export const mqttSchema = z
       .object({
         enabled: z.boolean().default(true),
         allow: z
-          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']))
-          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']),
+          .array(
+            z.enum([
+              'set-class',
+              'set-thresholds',
+              'trigger',
+              'status',
+              'rebirth',
+              'suspend',
+              'resume',
+              'reload',
+              'load-bundle',
+            ]),
+          )
+          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume', 'reload'])
+          .describe('commands accepted over MQTT; load-bundle (a new model from a path) only when listed here'),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
       .prefault({}),

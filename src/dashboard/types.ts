@@ -37,7 +37,18 @@ export interface ServiceStatus {
   site: string;
   line: string;
   startedAt: string;
-  model: { bundle: string; provenance: string; untrained: boolean; backend: string; hsf: string };
+  model: {
+    bundle: string;
+    provenance: string;
+    untrained: boolean;
+    backend: string;
+    hsf: string;
+    /** sha256 of the bundle's model.onnx and its manifest version (as in every event). */
+    sha256?: string;
+    version?: string;
+    /** The last bundle refused at run time (reload, load-bundle), while the old one kept running. */
+    lastRefused?: { bundle: string; at: string; error: string };
+  };
   mqtt: { connected: boolean; url: string; outboxDepth?: number };
   cameras: CameraStatus[];
 }

@@ -275,6 +275,18 @@ export class MqttLink extends EventEmitter<{
   }
 
   /**
+   * A camera removed by a reload: its retained state and alarm are cleared on the broker (an empty
+   * retained message), so no subscriber keeps seeing a camera that is gone.
+   */
+  async forgetCamera(cameraId: string): Promise<void> {
+    this.cameraStates.delete(cameraId);
+    this.alarmStates.delete(cameraId);
+    if (!this.connection?.connected) return;
+    for (const topic of [this.topics.state(cameraId), this.topics.alarm(cameraId)])
+      await this.connection.publish(topic, Buffer.alloc(0), { qos: this.cfg.qos, retain: true });
+  }
+
+  /**
    * JPEG bytes on `<base>/<camera>/snapshot` (not retained, not stored: snapshots live on disk within
    * their retention). Returns false when not connected (the event itself is in the outbox).
    */

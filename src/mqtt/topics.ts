@@ -10,6 +10,8 @@ export const COMMAND_NAMES = [
   'rebirth',
   'suspend',
   'resume',
+  'reload',
+  'load-bundle',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 

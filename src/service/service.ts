@@ -4,16 +4,13 @@
 // stage (result-publisher.ts), per-part results (result-ledger.ts), run-time settings
 // (camera-settings.ts), the operator's loop (operator-loop.ts: history, alarms, acknowledgements,
 // reviews, suspensions), the MQTT doors (mqtt-doors.ts), Sparkplug B (sparkplug-feed.ts); they meet
-// on the event bus (event-bus.ts).
+// on the event bus (event-bus.ts). A reload (SIGHUP, the reload command) or a new bundle
+// (load-bundle) changes the running parts in place: what changes is planned by config-reload.ts,
+// a model is loaded beside the running one by model-loader.ts and swapped by the pipeline.
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config/schema.js';
-import type { Engine } from '../engines/engine.js';
-import { createEngine } from '../engines/select.js';
+import type { CameraConfig, Config } from '../config/schema.js';
 import { errorResult, type ResultContext } from '../events/inspection-result.js';
-import { provenanceFromManifest } from '../events/provenance.js';
 import { SnapshotStore } from '../events/snapshots.js';
-import type { HsfRunner } from '../hsf/types.js';
-import { loadBundle, type Bundle } from '../model/bundle.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { TriggerRejectedError } from '../sources/trigger.js';
@@ -22,14 +19,16 @@ import type { TriggerOutcome } from '../dashboard/types.js';
 import { Metrics, type CameraState } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
+import { planChangesSomething, planReload } from './config-reload.js';
 import { dashboardSource } from './dashboard-api.js';
 import { DecisionStage, type Decided } from './decision-stage.js';
 import { ServiceBus } from './event-bus.js';
 import { LiveFrames } from './live-frames.js';
 import { LiveStatus } from './live-status.js';
 import { feedMetrics, feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
-import { ModelStages, hsfFor, type BatchOut, type ModelResult } from './model-stages.js';
-import { mqttCommandHandlers, subscribeTriggerTopics } from './mqtt-doors.js';
+import { loadModel, type LoadedModel } from './model-loader.js';
+import type { BatchOut, ModelResult, ModelStages } from './model-stages.js';
+import { mqttCommandHandlers, subscribeTriggerTopic } from './mqtt-doors.js';
 import { OperatorLoop } from './operator-loop.js';
 import { readiness, type Readiness } from './readiness.js';
 import { ResultLedger } from './result-ledger.js';
@@ -37,6 +36,29 @@ import { ResultPublisher } from './result-publisher.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
 
 type ServicePipeline = Pipeline<ReturnType<ModelStages['preprocess']>, BatchOut, ModelResult, Decided>;
+
+/** The model in use, as a reload or load-bundle answers it. */
+export interface ModelReport {
+  bundle: string;
+  sha256: string;
+  version: string;
+}
+
+/** What a reload changed (the reload command's answer, and the log line). */
+export interface ReloadReport {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Set when a new model was swapped in. */
+  model?: ModelReport;
+  /** Changed keys that take effect only at the next start. */
+  restartNeeded: string[];
+}
+
+export interface ServiceOptions {
+  /** Reads the config file again (SIGHUP, the reload command); without it a reload is refused. */
+  loadConfig?: () => Config;
+}
 
 export class Service {
   /** Resolves with the exit code once the service has stopped (sources ended, or stop()). */
@@ -46,7 +68,18 @@ export class Service {
   private readonly bus: ServiceBus;
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
-  private engine?: Engine;
+  /** The model in use; replaced between two batches by a reload or load-bundle. */
+  private model?: LoadedModel;
+  /** Site, line and the model in use, stamped on every event and result. */
+  private context?: ResultContext;
+  /** The config file as last applied: what a reload compares the file with. */
+  private applied: Config;
+  /** The running cameras' ids, shared (and changed in place) with the command router and the dashboard. */
+  private readonly cameraIds: string[];
+  /** Trigger topics subscribed, as topic + camera: a camera started again is not subscribed twice. */
+  private readonly triggerTopics = new Set<string>();
+  /** Reloads and bundle loads run one at a time. */
+  private changes: Promise<unknown> = Promise.resolve();
   private decisions?: DecisionStage;
   private settings?: CameraSettings;
   private mqtt?: MqttLink;
@@ -59,7 +92,10 @@ export class Service {
   constructor(
     private readonly cfg: Config,
     private readonly logger: Logger,
+    private readonly opts: ServiceOptions = {},
   ) {
+    this.applied = structuredClone(cfg);
+    this.cameraIds = cfg.cameras.map((c) => c.id);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.bus = new ServiceBus(logger);
     this.status = new LiveStatus(cfg);
@@ -70,31 +106,21 @@ export class Service {
   async start(): Promise<void> {
     const { cfg, logger, bus, status, operator } = this;
     // 1. The model: a bundle that does not match its manifest is refused here, before anything runs.
-    const bundle = await loadBundle(cfg.model.bundle);
-    if (bundle.untrained) {
-      logger.warn(
-        { bundle: bundle.dir },
-        '*** UNTRAINED MODEL (untrained-test, random weights): scores and events mean NOTHING; for demos and tests only ***',
-      );
-    }
-    const engine = (this.engine = await createEngine(cfg.model, bundle, logger));
-    const hsf = hsfFor(cfg.model, engine, logger);
-    this.reportModel(bundle, engine, hsf);
-    const stages = new ModelStages(
-      bundle,
-      engine,
-      hsf,
-      (id) => this.settings!.camera(id).className,
-      (id) => this.decisions?.pixelThreshold(id) ?? -Infinity,
-    );
-    for (const cam of cfg.cameras) stages.checkClassName(cam.className);
+    const loaded = (this.model = await loadModel(cfg.model, {
+      classNames: cfg.cameras.map((c) => c.className),
+      warmUp: false,
+      ...this.liveSettings(),
+      logger,
+    }));
+    this.reportModel(loaded);
+    const { bundle } = loaded;
+    const model = () => this.model!;
 
     // 2. Decisions, run-time settings, snapshots and the operator's loop (history: a bad
     // history.path stops the start here).
-    const model = provenanceFromManifest(bundle.manifest, { hsf: hsf !== undefined });
-    const context: ResultContext = { site: cfg.site, line: cfg.line, model };
+    const context: ResultContext = (this.context = { site: cfg.site, line: cfg.line, model: loaded.provenance });
     const decisions = (this.decisions = new DecisionStage(cfg.cameras, context, logger));
-    const checkClassName = (name: string) => stages.checkClassName(name);
+    const checkClassName = (name: string) => model().stages.checkClassName(name);
     const changed = (c: SettingsChanged) => bus.emit('settings', c);
     this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger });
     const snapshots = cfg.snapshots.enabled ? new SnapshotStore(cfg.snapshots, logger) : undefined;
@@ -103,7 +129,7 @@ export class Service {
 
     // 3. MQTT: the durable outbox opens (replaying what an earlier run left) before any frame flows.
     const mqtt = (this.mqtt = new MqttLink(cfg.mqtt, logger, {
-      cameraIds: cfg.cameras.map((c) => c.id),
+      cameraIds: this.cameraIds,
       statsProvider: () => status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     }));
     mqtt.on('state', (s) => status.setMqttConnected(s === 'connected'));
@@ -121,6 +147,8 @@ export class Service {
           this.sparkplug?.rebirth();
           for (const id of cfg.cameras.map((c) => c.id)) this.publishCameraState(id);
         },
+        reload: () => this.reload('mqtt'),
+        loadBundle: (path, sha256) => this.loadBundle(path, sha256, 'mqtt'),
       }),
     );
     this.ledger = new ResultLedger({
@@ -151,14 +179,15 @@ export class Service {
         status,
         logger,
         softwareVersion: `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim(),
+        model: modelRef(loaded),
       });
       this.sparkplug.start();
     }
-    subscribeTriggerTopics(cfg, mqtt, (id, partId) => 'triggerId' in this.trigger(id, partId), logger);
+    for (const cam of cfg.cameras) this.subscribeTrigger(cam);
 
     // 4. The dashboard and metrics.
     const live = new LiveFrames({
-      smoothed: (r) => stages.smoothed(r),
+      smoothed: (r) => model().stages.smoothed(r),
       kept: (cameraId, seq, at) => bus.emit('liveFrame', { cameraId, seq, at }),
       jpegQuality: cfg.snapshots.jpegQuality,
       logger,
@@ -173,7 +202,7 @@ export class Service {
         live,
         readiness: () => this.readiness(),
         trigger: (id, partId) => this.trigger(id, partId),
-        cameraIds: cfg.cameras.map((c) => c.id),
+        cameraIds: this.cameraIds,
         snapshotDir: cfg.snapshots.dir,
       });
       this.dashboard = new DashboardServer(cfg.dashboard, source, logger);
@@ -186,7 +215,7 @@ export class Service {
       mqtt,
       snapshots,
       resultSnapshots: cfg.snapshots.results,
-      smoothed: (r) => stages.smoothed(r),
+      smoothed: (r) => model().stages.smoothed(r),
       results: { ledger: this.ledger, context },
       live,
       logger,
@@ -194,12 +223,10 @@ export class Service {
     const pipeline: ServicePipeline = (this.pipeline = createPipeline({
       cameras: cfg.cameras,
       settings: cfg.pipeline,
-      maxBatch: engine.info.maxBatch,
+      maxBatch: loaded.engine.info.maxBatch,
       log: logger,
       stages: {
-        preprocess: stages.preprocess,
-        engine: stages.engineRun,
-        hsf: stages.fuse,
+        ...modelStageSet(loaded),
         decide: decisions.decide,
         publish: publisher.publish,
       },
@@ -248,7 +275,7 @@ export class Service {
       await this.dashboard?.stop().catch((err: unknown) => this.logger.warn({ err }, 'dashboard stop'));
       await this.sparkplug?.stop().catch((err: unknown) => this.logger.warn({ err }, 'sparkplug stop'));
       await this.mqtt?.stop().catch((err: unknown) => this.logger.warn({ err }, 'mqtt stop'));
-      await this.engine?.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
+      await this.model?.engine.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
       this.operator.stop();
       this.resolveFinished(0);
     })();
@@ -269,17 +296,216 @@ export class Service {
     });
   }
 
-  /** The model in the live status and the log. */
-  private reportModel(bundle: Bundle, engine: Engine, hsf: HsfRunner | undefined): void {
+  /**
+   * SIGHUP and the reload command: reads the config file again and applies what changed since it
+   * was last applied: a new model first (loaded beside the running one, verified and warmed up,
+   * then swapped between two batches), then cameras added, changed (stopped once their admitted
+   * frames are through, started with the new config) and removed, while the others keep running.
+   * Everything is checked before anything changes: a bad file, a bundle that fails or a camera the
+   * model cannot prompt for refuses the whole reload (thrown, logged, counted) and nothing changes.
+   */
+  reload(door: string): Promise<ReloadReport> {
+    return this.oneAtATime(async () => {
+      try {
+        const report = await this.applyReload();
+        const outcome =
+          report.added.length + report.removed.length + report.changed.length > 0 || report.model
+            ? 'applied'
+            : 'unchanged';
+        this.metrics.reloads.inc({ outcome });
+        this.logger.info({ door, ...report }, `config reload ${outcome}`);
+        return report;
+      } catch (err) {
+        this.metrics.reloads.inc({ outcome: 'refused' });
+        this.logger.error({ door, err: (err as Error).message }, 'config reload refused: nothing changed');
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * The load-bundle command: the bundle at `path`, if its model.onnx has `sha256`, replaces the
+   * running one (verified, loaded beside it, warmed up, swapped between two batches). Refused (the
+   * old one keeps running) when anything fails. A later reload changes the model only when the
+   * file's model section changed.
+   */
+  loadBundle(path: string, sha256: string, door: string): Promise<ModelReport> {
+    return this.oneAtATime(async () => {
+      const next = { ...this.cfg.model, bundle: path };
+      const loaded = await this.prepareModel(next, this.cfg.cameras, sha256);
+      this.swapModel(loaded, door);
+      this.cfg.model = next;
+      return modelRef(loaded);
+    });
+  }
+
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyReload(): Promise<ReloadReport> {
+    const pipeline = this.pipeline;
+    if (!pipeline || this.stopping) throw new Error('the service is not running');
+    if (!this.opts.loadConfig) throw new Error('this service was started without a config file to reload');
+    const next = this.opts.loadConfig();
+    const plan = planReload(this.applied, next);
+    const report: ReloadReport = {
+      added: plan.added.map((c) => c.id),
+      removed: plan.removed,
+      changed: plan.changed.map((c) => c.id),
+      restartNeeded: plan.restartNeeded,
+    };
+    if (!planChangesSomething(plan)) {
+      this.applied = next;
+      return report;
+    }
+    // Check everything first. The cameras as they will run: changed and added ones from the file,
+    // the others with their live settings.
+    const starting = [...plan.added, ...plan.changed];
+    const startingIds = new Set(starting.map((c) => c.id));
+    const cameras = [
+      ...this.cfg.cameras.filter((c) => !startingIds.has(c.id) && !plan.removed.includes(c.id)),
+      ...starting,
+    ];
+    for (const cam of starting) this.decisions!.checkCamera(cam);
+    let loaded: LoadedModel | undefined;
+    if (plan.model) loaded = await this.prepareModel(next.model, cameras);
+    else for (const cam of starting) this.model!.stages.checkClassName(cam.className);
+
+    // Then apply: the model, new cameras, changed ones, removed ones.
+    if (loaded) {
+      this.swapModel(loaded, 'reload');
+      this.cfg.model = next.model;
+      report.model = modelRef(loaded);
+    }
+    for (const cam of plan.added) this.startCamera(cam);
+    for (const cam of plan.changed) {
+      const release = pipeline.hold();
+      try {
+        await this.stopCamera(cam.id, true);
+        this.startCamera(cam);
+      } finally {
+        release();
+      }
+    }
+    for (const id of plan.removed) await this.stopCamera(id, false);
+    this.applied = next;
+    return report;
+  }
+
+  /** Loads a model beside the running one; a refusal is logged, counted and shown, then thrown. */
+  private async prepareModel(
+    model: Config['model'],
+    cameras: readonly CameraConfig[],
+    expectSha256?: string,
+  ): Promise<LoadedModel> {
+    if (!this.pipeline || this.stopping) throw new Error('the service is not running');
+    try {
+      return await loadModel(model, {
+        expectSha256,
+        classNames: cameras.map((c) => this.settings?.ids().includes(c.id) ? this.settings.camera(c.id).className : c.className),
+        warmUp: true,
+        ...this.liveSettings(),
+        logger: this.logger,
+      });
+    } catch (err) {
+      const error = (err as Error).message;
+      this.metrics.modelLoads.inc({ outcome: 'refused' });
+      this.status.setModelRefused({ bundle: model.bundle, at: new Date().toISOString(), error });
+      this.logger.error({ bundle: model.bundle, err: error }, 'model bundle refused: the running one stays');
+      throw err;
+    }
+  }
+
+  /** Swaps a loaded model in between two batches; the old engine closes after its last batch. */
+  private swapModel(loaded: LoadedModel, door: string): void {
+    const old = this.model!;
+    const retired = this.pipeline!.swapModel(modelStageSet(loaded), loaded.engine.info.maxBatch);
+    this.model = loaded;
+    this.context!.model = loaded.provenance;
+    this.reportModel(loaded);
+    this.metrics.modelLoads.inc({ outcome: 'swapped' });
+    this.sparkplug?.setModel(modelRef(loaded));
+    for (const id of this.cameraIds) this.publishCameraState(id);
+    this.logger.info({ door, ...modelRef(loaded), before: modelRef(old) }, 'model bundle swapped');
+    void retired
+      .then(() => old.engine.close())
+      .catch((err: unknown) => this.logger.warn({ err }, 'closing the previous engine failed'));
+  }
+
+  /** A camera started by a reload: every part learns of it, then its source opens. */
+  private startCamera(cam: CameraConfig): void {
+    const pipeline = this.pipeline!;
+    this.cfg.cameras = [...this.cfg.cameras.filter((c) => c.id !== cam.id), cam];
+    if (!this.cameraIds.includes(cam.id)) this.cameraIds.push(cam.id);
+    this.decisions!.addCamera(cam);
+    this.settings!.add(cam);
+    this.status.addCamera(cam);
+    this.operator.addCamera(cam.id);
+    this.sparkplug?.addCamera(cam);
+    pipeline.addCamera(cam);
+    if (this.operator.suspensions.isSuspended(cam.id)) pipeline.setSuspended(cam.id, true);
+    this.subscribeTrigger(cam);
+    const state = pipeline.cameraStates()[cam.id];
+    this.status.setCameraState(cam.id, state);
+    this.metrics.setCameraState(cam.id, (this.status.viewState(cam.id) ?? state) as CameraState);
+    this.publishCameraState(cam.id);
+  }
+
+  /**
+   * A camera stopped by a reload: its source closes, the frames it admitted are still inspected and
+   * published, then the parts forget it (`restart`: it starts again at once with a changed config,
+   * under the same id and Sparkplug aliases).
+   */
+  private async stopCamera(cameraId: string, restart: boolean): Promise<void> {
+    await this.pipeline!.removeCamera(cameraId);
+    this.decisions!.removeCamera(cameraId);
+    this.settings!.remove(cameraId);
+    this.status.removeCamera(cameraId);
+    this.operator.removeCamera(cameraId);
+    this.cfg.cameras = this.cfg.cameras.filter((c) => c.id !== cameraId);
+    if (restart) return;
+    this.sparkplug?.removeCamera(cameraId);
+    const i = this.cameraIds.indexOf(cameraId);
+    if (i >= 0) this.cameraIds.splice(i, 1);
+    await this.mqtt?.forgetCamera(cameraId).catch((err: unknown) => this.logger.warn({ err }, 'retained state'));
+  }
+
+  private subscribeTrigger(cam: CameraConfig): void {
+    if (cam.source.kind !== 'trigger' || !cam.source.mqttTopic || !this.mqtt) return;
+    const key = `${cam.source.mqttTopic}\0${cam.id}`;
+    if (this.triggerTopics.has(key)) return;
+    this.triggerTopics.add(key);
+    subscribeTriggerTopic(cam, this.mqtt, (id, partId) => 'triggerId' in this.trigger(id, partId), this.logger);
+  }
+
+  /** What the model stages read from the running cameras: class names and pixel thresholds. */
+  private liveSettings() {
+    return {
+      classNameOf: (id: string) => this.settings!.camera(id).className,
+      pixelThresholdOf: (id: string) => this.decisions?.pixelThreshold(id) ?? -Infinity,
+    };
+  }
+
+  /** The model in the live status, the metrics and the log. */
+  private reportModel({ bundle, engine, hsf, provenance }: LoadedModel): void {
     this.status.setModel({
       bundle: bundle.dir,
       provenance: bundle.manifest.provenance.kind,
       untrained: bundle.untrained,
       backend: `${engine.info.backend} (${engine.info.device})`,
       hsf: hsf ? hsf.kind : 'off',
+      sha256: provenance.bundleSha256,
+      version: provenance.version,
     });
+    this.metrics.setModel(provenance.bundleSha256, provenance.version);
     const { backend, device, maxBatch } = engine.info;
-    this.logger.info({ backend, device, maxBatch, hsf: hsf?.kind ?? 'off' }, 'model ready');
+    this.logger.info(
+      { backend, device, maxBatch, hsf: hsf?.kind ?? 'off', sha256: provenance.bundleSha256, version: provenance.version },
+      'model ready',
+    );
   }
 
   /** Metrics, the live status (dashboard, status command, stats) and the retained MQTT topics. */
@@ -361,4 +587,13 @@ export class Service {
       return { refused };
     }
   }
+}
+
+function modelRef(m: LoadedModel): ModelReport {
+  return { bundle: m.bundle.dir, sha256: m.provenance.bundleSha256, version: m.provenance.version };
+}
+
+/** The stages of a model, as the pipeline swaps them. */
+function modelStageSet(m: LoadedModel) {
+  return { preprocess: m.stages.preprocess, engine: m.stages.engineRun, hsf: m.stages.fuse };
 }

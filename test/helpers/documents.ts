@@ -99,7 +99,7 @@ export function inspectionResult(
     });
   const score = o.score ?? 0.3;
   return validateInspectionResult({
-    schemaVersion: '1.0',
+    schemaVersion: '1.1',
     id: newEventId(atMs + 5),
     type: 'inspection',
     site: CONTEXT.site,
