@@ -363,6 +363,13 @@ export const configSchema = z.object({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
+      publicUrl: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL')
+        .optional()
+        .describe(
+          'how people reach this dashboard (the fleet view links to it); default http://<host or hostname>:<port>',
+        ),
     })
     .prefault({}),
 });

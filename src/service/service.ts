@@ -22,6 +22,7 @@ import { CameraSettings, type SettingsChanged } from './camera-settings.js';
 import { planChangesSomething, planReload } from './config-reload.js';
 import { dashboardSource } from './dashboard-api.js';
 import { DecisionStage, type Decided } from './decision-stage.js';
+import { dashboardUrl, softwareVersion, type DeviceInfo } from './device-info.js';
 import { ServiceBus } from './event-bus.js';
 import { LiveFrames } from './live-frames.js';
 import { LiveStatus } from './live-status.js';
@@ -88,6 +89,7 @@ export class Service {
   private dashboard?: DashboardServer;
   private pipeline?: ServicePipeline;
   private stopping?: Promise<void>;
+  private readonly startedAt = new Date().toISOString();
 
   constructor(
     private readonly cfg: Config,
@@ -208,6 +210,7 @@ export class Service {
       this.dashboard = new DashboardServer(cfg.dashboard, source, logger);
       await this.dashboard.start();
     }
+    this.publishInfo();
 
     // 5. The pipeline last: frames flow only once everything downstream is ready.
     const publisher = new ResultPublisher({
@@ -392,6 +395,7 @@ export class Service {
     }
     for (const id of plan.removed) await this.stopCamera(id, false);
     this.applied = next;
+    this.publishInfo();
     return report;
   }
 
@@ -429,6 +433,7 @@ export class Service {
     this.metrics.modelLoads.inc({ outcome: 'swapped' });
     this.sparkplug?.setModel(modelRef(loaded));
     for (const id of this.cameraIds) this.publishCameraState(id);
+    this.publishInfo();
     this.logger.info({ door, ...modelRef(loaded), before: modelRef(old) }, 'model bundle swapped');
     void retired
       .then(() => old.engine.close())
@@ -527,6 +532,22 @@ export class Service {
       this.publishCameraState(cameraId);
     });
     this.bus.on('alarm', (a) => void this.mqtt?.publishAlarm(a.cameraId, { ...a }));
+  }
+
+  /** The retained `<base>/info` (device-info.ts): at start and after every reload or swap. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model || !this.mqtt) return;
+    const info: DeviceInfo = {
+      site: this.cfg.site,
+      line: this.cfg.line,
+      software: softwareVersion(),
+      startedAt: this.startedAt,
+      model: modelRef(model),
+      cameras: [...this.cameraIds],
+      ...(this.dashboard && { dashboardUrl: dashboardUrl(this.cfg.dashboard, this.dashboard.address) }),
+    };
+    void this.mqtt.publishInfo(info).catch((err: unknown) => this.logger.warn({ err }, 'device info'));
   }
 
   /** The retained `<base>/<camera>/state`, from the live status and the camera's Decider. */
