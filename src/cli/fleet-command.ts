@@ -48,15 +48,21 @@ export async function fleetCommand(opts: FleetCommandOptions): Promise<number> {
     // a bad --base, --broker URL or TLS/credential file: a usage error naming the problem
     const e = err as Error & { issues?: { path: PropertyKey[]; message: string }[] };
     const detail = e.issues
-      ? e.issues.map((i) => `--${i.path.join('.') === 'url' ? 'broker' : i.path.join('.')}: ${i.message}`).join('; ')
+      ? e.issues
+          .map((i) => `--${i.path.join('.') === 'url' ? 'broker' : i.path.join('.')}: ${i.message}`)
+          .join('; ')
       : e.message;
     console.error(`fleet: ${detail}`);
     return 2;
   }
-  const server = new FleetServer({ host: opts.host, port }, {
-    snapshot: () => state.snapshot(),
-    broker: () => subscriber.status,
-  }, logger);
+  const server = new FleetServer(
+    { host: opts.host, port },
+    {
+      snapshot: () => state.snapshot(),
+      broker: () => subscriber.status,
+    },
+    logger,
+  );
   try {
     await server.start();
   } catch (err) {

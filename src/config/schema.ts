@@ -253,8 +253,19 @@ export const mqttSchema = z
               'load-bundle',
             ]),
           )
-          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume', 'reload'])
-          .describe('commands accepted over MQTT; load-bundle (a new model from a path) only when listed here'),
+          .default([
+            'set-class',
+            'set-thresholds',
+            'trigger',
+            'status',
+            'rebirth',
+            'suspend',
+            'resume',
+            'reload',
+          ])
+          .describe(
+            'commands accepted over MQTT; load-bundle (a new model from a path) only when listed here',
+          ),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
       .prefault({}),

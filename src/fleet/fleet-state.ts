@@ -61,7 +61,14 @@ export interface FleetSnapshot {
 interface Device {
   base: string;
   online?: boolean;
-  info?: { site?: string; line?: string; software?: string; model?: FleetModel; dashboardUrl?: string; cameras?: string[] };
+  info?: {
+    site?: string;
+    line?: string;
+    software?: string;
+    model?: FleetModel;
+    dashboardUrl?: string;
+    cameras?: string[];
+  };
   outbox?: FleetDevice['outbox'];
   cameras: Map<string, CameraRecord>;
   lastSeen: number;
@@ -125,7 +132,8 @@ export class FleetState {
     }
     if (text.length === 0) {
       // a retained message cleared: a camera removed by a reload
-      if (rest.length === 2 && (rest[1] === 'state' || rest[1] === 'alarm')) this.clearCamera(device, rest[0]);
+      if (rest.length === 2 && (rest[1] === 'state' || rest[1] === 'alarm'))
+        this.clearCamera(device, rest[0]);
       return;
     }
     const doc = parseObject(text);
@@ -167,7 +175,9 @@ export class FleetState {
         online: devices.filter((d) => d.online === true).length,
         offline: devices.filter((d) => d.online === false).length,
         openAlarms: devices.reduce((n, d) => n + d.openAlarms, 0),
-        models: [...models.values()].sort((a, b) => b.devices - a.devices || a.sha256.localeCompare(b.sha256)),
+        models: [...models.values()].sort(
+          (a, b) => b.devices - a.devices || a.sha256.localeCompare(b.sha256),
+        ),
       },
       unreadable: this.unreadable,
     };
@@ -254,7 +264,9 @@ export class FleetState {
       ...(model && { model }),
       // only web addresses become links on the page
       ...(url !== undefined && /^https?:\/\//i.test(url) && { dashboardUrl: url }),
-      cameras: Array.isArray(doc.cameras) ? doc.cameras.filter((c): c is string => typeof c === 'string') : undefined,
+      cameras: Array.isArray(doc.cameras)
+        ? doc.cameras.filter((c): c is string => typeof c === 'string')
+        : undefined,
     };
   }
 
@@ -294,7 +306,9 @@ export class FleetState {
       active: doc.active === true,
       ...(str(doc.since) !== undefined && { since: str(doc.since) }),
       ...(str(doc.severity) !== undefined && { severity: str(doc.severity) }),
-      ...(typeof ack === 'object' && ack !== null && str(ack.by) !== undefined && { acknowledgedBy: str(ack.by) }),
+      ...(typeof ack === 'object' &&
+        ack !== null &&
+        str(ack.by) !== undefined && { acknowledgedBy: str(ack.by) }),
     };
   }
 
@@ -308,7 +322,9 @@ export class FleetState {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -50,7 +50,11 @@ export class FleetSubscriber {
     const settings = resolveMqttSettings(cfg, {
       clientId: `adaclip-fleet-${randomBytes(4).toString('hex')}`,
     });
-    const client = mqtt.connect(settings.url, { ...toClientOptions(settings), clean: true, reconnectPeriod: 2000 });
+    const client = mqtt.connect(settings.url, {
+      ...toClientOptions(settings),
+      clean: true,
+      reconnectPeriod: 2000,
+    });
     this.client = client;
     const filters = this.state.subscriptions();
     client.on('connect', () => {
@@ -61,7 +65,8 @@ export class FleetSubscriber {
       });
     });
     client.on('close', () => {
-      if (this.connected) this.logger.warn({ broker: redactUrl(b.url) }, 'fleet view: broker connection lost');
+      if (this.connected)
+        this.logger.warn({ broker: redactUrl(b.url) }, 'fleet view: broker connection lost');
       this.connected = false;
     });
     client.on('error', (err) => this.logger.warn({ err: err.message }, 'fleet view: broker error'));

@@ -140,7 +140,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     this.release = o.releaseFrames ?? true;
     this.states$ = this.stateSubject.asObservable();
     this.results$ = this.resultSubject.asObservable();
-    this.done = new Promise((resolve) => (this.resolveDone = resolve)).then(() => {
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve)).then(() => {
       this.completed = true;
     });
     this.make = o.createSource ?? ((c: CameraConfig) => createCameraSource(c, { log: this.log }));
@@ -246,9 +246,9 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     const wake = cam.resumed;
     cam.resumed = undefined;
     wake?.();
-    await cam.source.source.close().catch((err: unknown) =>
-      this.log.warn({ err, camera: cameraId }, 'closing a removed camera failed'),
-    );
+    await cam.source.source
+      .close()
+      .catch((err: unknown) => this.log.warn({ err, camera: cameraId }, 'closing a removed camera failed'));
     // the pump ends (its read returns nothing now) and closes the queue; what is queued is taken
     await cam.pump;
     cam.queue.close();

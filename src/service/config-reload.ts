@@ -17,7 +17,16 @@ export interface ReloadPlan {
 }
 
 /** Sections a reload never applies (the connections, stores and servers built at start). */
-const RESTART_ONLY = ['site', 'line', 'log', 'pipeline', 'mqtt', 'snapshots', 'history', 'dashboard'] as const;
+const RESTART_ONLY = [
+  'site',
+  'line',
+  'log',
+  'pipeline',
+  'mqtt',
+  'snapshots',
+  'history',
+  'dashboard',
+] as const;
 
 export function planReload(applied: Config, next: Config): ReloadPlan {
   const before = new Map(applied.cameras.map((c) => [c.id, c]));

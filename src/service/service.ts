@@ -120,7 +120,11 @@ export class Service {
 
     // 2. Decisions, run-time settings, snapshots and the operator's loop (history: a bad
     // history.path stops the start here).
-    const context: ResultContext = (this.context = { site: cfg.site, line: cfg.line, model: loaded.provenance });
+    const context: ResultContext = (this.context = {
+      site: cfg.site,
+      line: cfg.line,
+      model: loaded.provenance,
+    });
     const decisions = (this.decisions = new DecisionStage(cfg.cameras, context, logger));
     const checkClassName = (name: string) => model().stages.checkClassName(name);
     const changed = (c: SettingsChanged) => bus.emit('settings', c);
@@ -409,7 +413,9 @@ export class Service {
     try {
       return await loadModel(model, {
         expectSha256,
-        classNames: cameras.map((c) => this.settings?.ids().includes(c.id) ? this.settings.camera(c.id).className : c.className),
+        classNames: cameras.map((c) =>
+          this.settings?.ids().includes(c.id) ? this.settings.camera(c.id).className : c.className,
+        ),
         warmUp: true,
         ...this.liveSettings(),
         logger: this.logger,
@@ -475,7 +481,9 @@ export class Service {
     this.sparkplug?.removeCamera(cameraId);
     const i = this.cameraIds.indexOf(cameraId);
     if (i >= 0) this.cameraIds.splice(i, 1);
-    await this.mqtt?.forgetCamera(cameraId).catch((err: unknown) => this.logger.warn({ err }, 'retained state'));
+    await this.mqtt
+      ?.forgetCamera(cameraId)
+      .catch((err: unknown) => this.logger.warn({ err }, 'retained state'));
   }
 
   private subscribeTrigger(cam: CameraConfig): void {
@@ -483,7 +491,12 @@ export class Service {
     const key = `${cam.source.mqttTopic}\0${cam.id}`;
     if (this.triggerTopics.has(key)) return;
     this.triggerTopics.add(key);
-    subscribeTriggerTopic(cam, this.mqtt, (id, partId) => 'triggerId' in this.trigger(id, partId), this.logger);
+    subscribeTriggerTopic(
+      cam,
+      this.mqtt,
+      (id, partId) => 'triggerId' in this.trigger(id, partId),
+      this.logger,
+    );
   }
 
   /** What the model stages read from the running cameras: class names and pixel thresholds. */
@@ -508,7 +521,14 @@ export class Service {
     this.metrics.setModel(provenance.bundleSha256, provenance.version);
     const { backend, device, maxBatch } = engine.info;
     this.logger.info(
-      { backend, device, maxBatch, hsf: hsf?.kind ?? 'off', sha256: provenance.bundleSha256, version: provenance.version },
+      {
+        backend,
+        device,
+        maxBatch,
+        hsf: hsf?.kind ?? 'off',
+        sha256: provenance.bundleSha256,
+        version: provenance.version,
+      },
       'model ready',
     );
   }

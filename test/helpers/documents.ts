@@ -14,6 +14,7 @@ export const CONTEXT: ResultContext = {
   line: 'lineA',
   model: {
     bundleSha256: 'ab'.repeat(32),
+    version: 'unversioned',
     kind: 'untrained-test',
     untrained: true,
     architecture: 'tiny',

@@ -138,7 +138,9 @@ log: { pretty: never }
     // Everything the broker sees, from before the service starts.
     const client = mqtt.connect(broker.url, { protocolVersion: 5 });
     const messages: { topic: string; payload: Buffer; retain: boolean }[] = [];
-    client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
+    client.on('message', (topic, payload, packet) =>
+      messages.push({ topic, payload, retain: packet.retain }),
+    );
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () =>
         client.subscribe([`${BASE}/#`, 'spBv1.0/grp/#'], { qos: 1 }, (e) => (e ? reject(e) : resolve())),
@@ -168,7 +170,9 @@ log: { pretty: never }
     };
     const lastState = (camera: string) => {
       const m = messages.findLast((x) => x.topic === `${BASE}/${camera}/state`);
-      return m && m.payload.length > 0 ? (JSON.parse(m.payload.toString()) as Record<string, any>) : undefined;
+      return m && m.payload.length > 0
+        ? (JSON.parse(m.payload.toString()) as Record<string, any>)
+        : undefined;
     };
     let transaction = 0;
     const command = async (name: string, body: object) => {
@@ -231,7 +235,10 @@ log: { pretty: never }
     assert.equal(removed.ok, true, removed.error);
     assert.deepEqual(removed.result, { added: [], removed: ['B'], changed: [], restartNeeded: [] });
     assert.equal(lastState('B'), undefined, "B's retained state is cleared");
-    assert.ok(messages.some((m) => m.topic === 'spBv1.0/grp/DDEATH/edge1/B'), 'DDEATH of B');
+    assert.ok(
+      messages.some((m) => m.topic === 'spBv1.0/grp/DDEATH/edge1/B'),
+      'DDEATH of B',
+    );
     const bEvents = docs('B', 'event').length;
 
     // 3. A bundle whose sha256 is not the one asked for is refused; so is a corrupted one.
@@ -258,9 +265,7 @@ log: { pretty: never }
         .map((m) => decodeSparkplug(m.payload).metrics);
     const modelOf = (metrics: ReturnType<typeof births>[number]) =>
       Object.fromEntries(
-        metrics
-          .filter((x) => x.name?.startsWith('Properties/Model'))
-          .map((x) => [x.name!, x.value]),
+        metrics.filter((x) => x.name?.startsWith('Properties/Model')).map((x) => [x.name!, x.value]),
       );
     await waitFor('an NBIRTH naming v2', () =>
       births().some((b) => modelOf(b)['Properties/Model Sha256'] === v2.sha256) ? true : undefined,
@@ -322,7 +327,11 @@ log: { pretty: never }
       .map((r) => r.frameSeq);
     assert.ok(transitions.length >= sent - 3, `${transitions.length} transitions in ${sent} parts`);
     assert.equal(eventsCountedA, transitions.length, 'the service counted one event per transition');
-    assert.equal(new Set(events.map((e) => e.id)).size, eventsCountedA, 'every counted event reached the broker');
+    assert.equal(
+      new Set(events.map((e) => e.id)).size,
+      eventsCountedA,
+      'every counted event reached the broker',
+    );
     assert.deepEqual(
       [...new Set(events.map((e) => e.frameSeq))].sort((a, b) => a - b),
       transitions,
