@@ -245,7 +245,8 @@ log: { level: info, pretty: never }
   async stop(): Promise<void> {
     this.sse?.destroy();
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
+    // killed by a signal: exitCode stays null, signalCode says it is gone
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
       proc.once('exit', () => {
