@@ -173,6 +173,7 @@ mqtt:
   sparkplug: { enabled: true, groupId: ${s.siteId}, bdSeqFile: ${join(this.dir, 'bdseq.json')} }
   statsIntervalS: 5
 snapshots: { enabled: false }
+history: { path: ${join(this.dir, 'history.sqlite')} }
 dashboard: { port: ${this.dashboardPort} }
 log: { level: info, pretty: never }
 `,

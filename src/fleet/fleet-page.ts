@@ -19,6 +19,7 @@ export const FLEET_HTML = `<!doctype html>
  .cam b{min-width:70px;font-weight:500}
  .sha{font-family:ui-monospace,monospace}
  .odd{color:#ffd27a} .lost{color:#ff8a8a}
+ tr.gone .cam{opacity:.55} .lastknown{font-size:11px;color:#9aa4b1}
  a{color:#7fb0ff}
 </style></head>
 <body>
@@ -32,15 +33,17 @@ export const FLEET_HTML = `<!doctype html>
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 const score = (x) => (typeof x === 'number' ? x.toFixed(3) : '–');
-function camera(c) {
+// an offline device's cameras show what they last said, marked as such
+function camera(c, gone) {
   const alarm = c.alarm && c.alarm.active
     ? (c.alarm.acknowledgedBy
         ? '<span class="badge ack alarm-open">alarm (ack ' + esc(c.alarm.acknowledgedBy) + ')</span>'
         : '<span class="badge alarm alarm-open">ALARM ' + esc(c.alarm.severity) + '</span>')
     : '<span class="muted alarm-none">no alarm</span>';
   return '<div class="cam" data-camera="' + esc(c.id) + '"><b>' + esc(c.id) + '</b>' +
-    '<span class="badge cam-status ' + esc(c.status) + '">' + esc(c.status || 'unknown') + '</span>' +
-    '<span class="score" title="' + esc(c.lastScoreAt) + '">' + score(c.lastScore) + '</span>' + alarm + '</div>';
+    '<span class="badge cam-status ' + (gone ? '' : esc(c.status)) + '">' + esc(c.status || 'unknown') + '</span>' +
+    '<span class="score" title="' + esc(c.lastScoreAt) + '">' + score(c.lastScore) + '</span>' + alarm +
+    (gone ? '<span class="lastknown">last known</span>' : '') + '</div>';
 }
 function render(f) {
   $('broker').textContent = 'broker ' + f.broker.url + (f.broker.connected ? '' : ' (DISCONNECTED)');
@@ -52,7 +55,8 @@ function render(f) {
     const status = d.online === true ? 'online' : d.online === false ? 'offline' : 'unknown';
     const odd = d.model && common && d.model.sha256 !== common.sha256;
     const model = d.model
-      ? '<span class="model' + (odd ? ' odd' : '') + '">' + esc(d.model.version) + ' <span class="sha" title="' +
+      ? '<span class="model' + (odd ? ' odd' : '') + '"' + (odd ? ' title="not the model most devices run"' : '') + '>' +
+        esc(d.model.version) + ' <span class="sha" title="' +
         esc(d.model.sha256) + '">' + esc(d.model.sha256.slice(0, 12)) + '</span></span>'
       : '<span class="muted">–</span>';
     const o = d.outbox;
@@ -64,9 +68,10 @@ function render(f) {
     const link = /^https?:\\/\\//i.test(d.dashboardUrl || '')
       ? '<a class="dashboard" href="' + esc(d.dashboardUrl) + '" target="_blank" rel="noopener noreferrer">' + esc(d.dashboardUrl) + '</a>'
       : '<span class="muted">–</span>';
-    return '<tr data-device="' + esc(d.base) + '"><td><b>' + esc(d.site ?? '') + (d.line ? ' / ' + esc(d.line) : '') +
+    return '<tr data-device="' + esc(d.base) + '"' + (d.online === false ? ' class="gone"' : '') + '><td><b>' + esc(d.site ?? '') + (d.line ? ' / ' + esc(d.line) : '') +
       '</b><div class="muted">' + esc(d.base) + '</div></td><td><span class="badge device-status ' + status + '">' + status +
-      '</span></td><td>' + model + '</td><td>' + outbox + '</td><td>' + (d.cameras.map(camera).join('') || '–') +
+      '</span></td><td>' + model + '</td><td>' + outbox + '</td><td>' +
+      (d.cameras.map((c) => camera(c, d.online === false)).join('') || '–') +
       '</td><td>' + link + '</td></tr>';
   }).join('');
 }
