@@ -339,7 +339,8 @@ export class Service {
   loadBundle(path: string, sha256: string, door: string): Promise<ModelReport> {
     return this.oneAtATime(async () => {
       const next = { ...this.cfg.model, bundle: path };
-      const loaded = await this.prepareModel(next, this.cfg.cameras, sha256);
+      const classNames = this.cameraIds.map((id) => this.settings!.camera(id).className);
+      const loaded = await this.prepareModel(next, classNames, sha256);
       this.swapModel(loaded, door);
       this.cfg.model = next;
       return modelRef(loaded);
@@ -372,13 +373,15 @@ export class Service {
     // the others with their live settings.
     const starting = [...plan.added, ...plan.changed];
     const startingIds = new Set(starting.map((c) => c.id));
-    const cameras = [
-      ...this.cfg.cameras.filter((c) => !startingIds.has(c.id) && !plan.removed.includes(c.id)),
-      ...starting,
+    const classNames = [
+      ...this.cameraIds
+        .filter((id) => !startingIds.has(id) && !plan.removed.includes(id))
+        .map((id) => this.settings!.camera(id).className),
+      ...starting.map((c) => c.className),
     ];
     for (const cam of starting) this.decisions!.checkCamera(cam);
     let loaded: LoadedModel | undefined;
-    if (plan.model) loaded = await this.prepareModel(next.model, cameras);
+    if (plan.model) loaded = await this.prepareModel(next.model, classNames);
     else for (const cam of starting) this.model!.stages.checkClassName(cam.className);
 
     // Then apply: the model, new cameras, changed ones, removed ones.
@@ -406,16 +409,14 @@ export class Service {
   /** Loads a model beside the running one; a refusal is logged, counted and shown, then thrown. */
   private async prepareModel(
     model: Config['model'],
-    cameras: readonly CameraConfig[],
+    classNames: readonly string[],
     expectSha256?: string,
   ): Promise<LoadedModel> {
     if (!this.pipeline || this.stopping) throw new Error('the service is not running');
     try {
       return await loadModel(model, {
         expectSha256,
-        classNames: cameras.map((c) =>
-          this.settings?.ids().includes(c.id) ? this.settings.camera(c.id).className : c.className,
-        ),
+        classNames,
         warmUp: true,
         ...this.liveSettings(),
         logger: this.logger,
