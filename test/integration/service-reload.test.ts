@@ -4,7 +4,8 @@
 // bundles, so every part is one inspection result and one event. While the parts flow, camera B
 // is added by SIGHUP, removed by the reload command, bundles are offered with a wrong sha256 and
 // with a corrupted file (both refused: the old one keeps running), a new bundle is swapped in by
-// load-bundle, and the first one back by SIGHUP with model.bundle changed. The process never
+// load-bundle, and the first one back, with B again, by the reload command after model.bundle and
+// the cameras changed in the file. The process never
 // restarts, A's frames keep their sequence, every part gets exactly one ok/ng result (none lost,
 // none an error), every event the service counted reaches the broker, and each result and event
 // carries the sha256 and version of the model that scored it.
@@ -277,11 +278,20 @@ log: { pretty: never }
       'tiny-v2',
     );
 
-    // 5. SIGHUP with model.bundle changed in the file (to a copy of v1), and B again: v1 is back.
+    // 5. The reload command with model.bundle changed in the file (to a copy of v1) and B again:
+    //    B starts, v1 is back.
     const v1copy = join(work, 'v1-copy');
     cpSync(v1.dir, v1copy, { recursive: true });
     writeConfig(v1copy, [cameraA, cameraB]);
-    svc.kill('SIGHUP');
+    const back = await command('reload', {});
+    assert.equal(back.ok, true, back.error);
+    assert.deepEqual(back.result, {
+      added: ['B'],
+      removed: [],
+      changed: [],
+      restartNeeded: [],
+      model: { bundle: v1copy, sha256: v1.sha256, version: 'tiny-v1' },
+    });
     await nextResultBy(v1.sha256, 'results of A under v1 again');
     await waitFor('events of B again', () => (docs('B', 'event').length > bEvents ? true : undefined));
 
@@ -354,6 +364,11 @@ log: { pretty: never }
     assert.equal(metric(/^adaclip_config_reloads_total\{outcome="applied"\}/), 3);
     assert.equal(metric(new RegExp(`^adaclip_model_info\\{sha256="${v1.sha256}",version="tiny-v1"\\}`)), 1);
     assert.equal(log.match(/"msg":"inspecting"/g)?.length, 1, 'the service started once');
+    assert.equal(
+      log.match(/model bundle refused: the running one stays/g)?.length,
+      2,
+      'both refusals logged',
+    );
     console.log(
       `reload: ${JSON.stringify({ parts: sent, events: events.length, eventsB: docs('B', 'event').length, scores: { v1: s1, v2: s2 } })}`,
     );
