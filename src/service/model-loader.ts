@@ -2,14 +2,17 @@
 // engine and HSF runner for it, and its pipeline stages. For a bundle loaded beside the running one
 // (a reload, the load-bundle command) also the sha256 the requester expects and a warm-up batch, so
 // that a bundle that cannot run is refused before any frame goes to it, and the old one keeps
-// running. What is half-built when a step fails is closed again.
+// running. What is half-built when a step fails is closed again. At start and after every swap the
+// model in use is reported (live status, metrics, log).
 import type { ModelConfig } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/select.js';
 import type { ModelProvenance } from '../events/provenance.js';
 import type { HsfRunner } from '../hsf/types.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
+import type { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
+import type { LiveStatus } from './live-status.js';
 import { ModelStages, hsfFor } from './model-stages.js';
 
 export interface LoadedModel {
@@ -73,4 +76,40 @@ export async function loadModel(model: ModelConfig, o: LoadModelOptions): Promis
     await engine.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The model in use, as a reload or load-bundle answers it (and the device's info document). */
+export interface ModelReport {
+  bundle: string;
+  sha256: string;
+  version: string;
+}
+
+export function modelRef(m: LoadedModel): ModelReport {
+  return { bundle: m.bundle.dir, sha256: m.provenance.bundleSha256, version: m.provenance.version };
+}
+
+/** The stages of a model, as the pipeline runs and swaps them. */
+export function modelStageSet(m: LoadedModel) {
+  return { preprocess: m.stages.preprocess, engine: m.stages.engineRun, hsf: m.stages.fuse };
+}
+
+/** The model in use, shown in the live status, the metrics and the log (at start and after a swap). */
+export function reportModel(
+  { bundle, engine, hsf, provenance }: LoadedModel,
+  to: { status: LiveStatus; metrics: Metrics; logger: Logger },
+): void {
+  const { bundleSha256: sha256, version } = provenance;
+  to.status.setModel({
+    bundle: bundle.dir,
+    provenance: bundle.manifest.provenance.kind,
+    untrained: bundle.untrained,
+    backend: `${engine.info.backend} (${engine.info.device})`,
+    hsf: hsf ? hsf.kind : 'off',
+    sha256,
+    version,
+  });
+  to.metrics.setModel(sha256, version);
+  const { backend, device, maxBatch } = engine.info;
+  to.logger.info({ backend, device, maxBatch, hsf: hsf?.kind ?? 'off', sha256, version }, 'model ready');
 }

@@ -2,7 +2,7 @@
 // allow-listed by mqtt/commands.ts before they get here) and the PLC trigger topics of trigger
 // cameras. Settings changes go through CameraSettings.apply, suspensions through Suspensions, like
 // those of every other door.
-import type { CameraConfig, Config } from '../config/schema.js';
+import type { CameraConfig } from '../config/schema.js';
 import type { CommandHandlers } from '../mqtt/commands.js';
 import type { MqttLink } from '../mqtt/mqtt-link.js';
 import type { Suspensions } from '../operator/suspensions.js';
@@ -44,21 +44,14 @@ export function mqttCommandHandlers(deps: {
   };
 }
 
-/** Trigger cameras with an mqttTopic capture the next frame when a message arrives there. */
-export function subscribeTriggerTopics(
-  cfg: Config,
-  link: MqttLink,
-  /** False when the trigger was refused (logged by the caller). */
-  trigger: (cameraId: string, partId?: string) => boolean,
-  logger: Logger,
-): void {
-  for (const cam of cfg.cameras) subscribeTriggerTopic(cam, link, trigger, logger);
-}
-
-/** The trigger topic of one camera (also of one started by a reload); nothing for other cameras. */
+/**
+ * A trigger camera with an mqttTopic captures the next frame when a message arrives there (also one
+ * started by a reload); nothing for other cameras.
+ */
 export function subscribeTriggerTopic(
   cam: CameraConfig,
   link: MqttLink,
+  /** False when the trigger was refused (logged by the caller). */
   trigger: (cameraId: string, partId?: string) => boolean,
   logger: Logger,
 ): void {

@@ -1,24 +1,20 @@
 // The composition root: builds every part from the config, wires them together, starts them in
 // order and stops them in reverse. Constructors elsewhere only wire; start()/stop() own life cycles.
-// What happens at run time lives in the parts: the decide stage (decision-stage.ts), the publish
-// stage (result-publisher.ts), per-part results (result-ledger.ts), run-time settings
-// (camera-settings.ts), the operator's loop (operator-loop.ts: history, alarms, acknowledgements,
-// reviews, suspensions), the MQTT doors (mqtt-doors.ts), Sparkplug B (sparkplug-feed.ts); they meet
-// on the event bus (event-bus.ts). A reload (SIGHUP, the reload command) or a new bundle
-// (load-bundle) changes the running parts in place: what changes is planned by config-reload.ts,
-// a model is loaded beside the running one by model-loader.ts and swapped by the pipeline.
-import { randomUUID } from 'node:crypto';
+// What happens at run time lives in the parts beside this file, which meet on the event bus
+// (event-bus.ts); docs/architecture.md says which part owns what. A reload (SIGHUP, the reload
+// command) or a new bundle (load-bundle) changes the running parts in place: what changes is planned
+// by config-reload.ts, a model is loaded beside the running one by model-loader.ts and swapped by the
+// pipeline.
 import type { CameraConfig, Config } from '../config/schema.js';
-import { errorResult, type ResultContext } from '../events/inspection-result.js';
+import type { ResultContext } from '../events/inspection-result.js';
 import { SnapshotStore } from '../events/snapshots.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
-import { TriggerRejectedError } from '../sources/trigger.js';
 import { DashboardServer } from '../dashboard/server.js';
-import type { TriggerOutcome } from '../dashboard/types.js';
-import { Metrics, type CameraState } from '../metrics/prometheus.js';
+import { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
+import { CameraStateFeed } from './camera-state-feed.js';
 import { planChangesSomething, planReload } from './config-reload.js';
 import { dashboardSource } from './dashboard-api.js';
 import { DecisionStage, type Decided } from './decision-stage.js';
@@ -26,24 +22,27 @@ import { dashboardUrl, softwareVersion, type DeviceInfo } from './device-info.js
 import { ServiceBus } from './event-bus.js';
 import { LiveFrames } from './live-frames.js';
 import { LiveStatus } from './live-status.js';
-import { feedMetrics, feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
-import { loadModel, type LoadedModel } from './model-loader.js';
+import { feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
+import {
+  loadModel,
+  modelRef,
+  modelStageSet,
+  reportModel,
+  type LoadedModel,
+  type ModelReport,
+} from './model-loader.js';
 import type { BatchOut, ModelResult, ModelStages } from './model-stages.js';
 import { mqttCommandHandlers, subscribeTriggerTopic } from './mqtt-doors.js';
 import { OperatorLoop } from './operator-loop.js';
 import { readiness, type Readiness } from './readiness.js';
-import { ResultLedger } from './result-ledger.js';
+import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
+import { TriggerDesk, createResultLedger } from './trigger-desk.js';
 
 type ServicePipeline = Pipeline<ReturnType<ModelStages['preprocess']>, BatchOut, ModelResult, Decided>;
 
-/** The model in use, as a reload or load-bundle answers it. */
-export interface ModelReport {
-  bundle: string;
-  sha256: string;
-  version: string;
-}
+export type { ModelReport } from './model-loader.js';
 
 /** What a reload changed (the reload command's answer, and the log line). */
 export interface ReloadReport {
@@ -69,6 +68,7 @@ export class Service {
   private readonly bus: ServiceBus;
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
+  private readonly views: CameraStateFeed;
   /** The model in use; replaced between two batches by a reload or load-bundle. */
   private model?: LoadedModel;
   /** Site, line and the model in use, stamped on every event and result. */
@@ -81,6 +81,7 @@ export class Service {
   private readonly triggerTopics = new Set<string>();
   /** Reloads and bundle loads run one at a time. */
   private changes: Promise<unknown> = Promise.resolve();
+  private desk?: TriggerDesk;
   private decisions?: DecisionStage;
   private settings?: CameraSettings;
   private mqtt?: MqttLink;
@@ -102,11 +103,11 @@ export class Service {
     this.bus = new ServiceBus(logger);
     this.status = new LiveStatus(cfg);
     this.operator = new OperatorLoop(cfg, { bus: this.bus, metrics: this.metrics, logger });
-    this.subscribeLiveViews();
+    this.views = new CameraStateFeed(this.bus, this.status, this.metrics);
   }
 
   async start(): Promise<void> {
-    const { cfg, logger, bus, status, operator } = this;
+    const { cfg, logger, bus, status, operator, metrics } = this;
     // 1. The model: a bundle that does not match its manifest is refused here, before anything runs.
     const loaded = (this.model = await loadModel(cfg.model, {
       classNames: cfg.cameras.map((c) => c.className),
@@ -114,7 +115,7 @@ export class Service {
       ...this.liveSettings(),
       logger,
     }));
-    this.reportModel(loaded);
+    reportModel(loaded, { status, metrics, logger });
     const { bundle } = loaded;
     const model = () => this.model!;
 
@@ -139,40 +140,26 @@ export class Service {
       statsProvider: () => status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     }));
     mqtt.on('state', (s) => status.setMqttConnected(s === 'connected'));
-    feedMqttMetrics(mqtt, this.metrics);
+    feedMqttMetrics(mqtt, metrics);
     const outboxDepth = () => mqtt.getStats().outbox.pending;
-    this.metrics.readAtScrape({ outboxDepth });
+    metrics.readAtScrape({ outboxDepth });
     status.setProviders({ drops: () => this.pipeline?.drops.snapshot() ?? {}, outboxDepth });
     mqtt.onCommand(
       mqttCommandHandlers({
         settings: this.settings,
         suspensions: operator.suspensions,
-        trigger: (id, partId) => this.triggerPart(id, partId),
+        trigger: (id, partId) => this.triggerDesk().triggerPart(id, partId),
         status: () => status.snapshot(),
         rebirth: () => {
           this.sparkplug?.rebirth();
-          for (const id of cfg.cameras.map((c) => c.id)) this.publishCameraState(id);
+          for (const id of cfg.cameras.map((c) => c.id)) this.views.publish(id);
         },
         reload: () => this.reload('mqtt'),
         loadBundle: (path, sha256) => this.loadBundle(path, sha256, 'mqtt'),
       }),
     );
-    this.ledger = new ResultLedger({
-      persist: (r) => mqtt.publishResult(r),
-      durable: (r) => bus.emit('result', r),
-      errorDoc: (part, reason, detail) =>
-        errorResult(context, part, {
-          reason,
-          detail,
-          className: this.settings!.camera(part.cameraId).className,
-        }),
-      resultTimeoutMs: (id) => {
-        const src = this.settings!.camera(id).source;
-        return src.kind === 'trigger' ? src.resultTimeoutMs : 60_000;
-      },
-      late: (part) => this.metrics.resultsLate.inc({ camera: part.cameraId }),
-      logger,
-    });
+    const settings = () => this.settings!;
+    const ledger = (this.ledger = createResultLedger({ mqtt, bus, settings, context, metrics, logger }));
     await mqtt.start();
     status.setMqttUrl(mqtt.brokerUrl ?? '');
     for (const a of operator.board.all()) void mqtt.publishAlarm(a.cameraId, { ...a });
@@ -189,6 +176,14 @@ export class Service {
       });
       this.sparkplug.start();
     }
+    const desk = (this.desk = new TriggerDesk({
+      cameras: () => this.cfg.cameras,
+      pipelineTrigger: (id, partId) => this.running().trigger(id, partId),
+      ledger,
+      suspensions: operator.suspensions,
+      metrics,
+      logger,
+    }));
     for (const cam of cfg.cameras) this.subscribeTrigger(cam);
 
     // 4. The dashboard and metrics.
@@ -202,12 +197,12 @@ export class Service {
       const source = dashboardSource({
         status,
         bus,
-        metrics: this.metrics,
+        metrics,
         operator,
-        settings: () => this.settings!,
+        settings,
         live,
         readiness: () => this.readiness(),
-        trigger: (id, partId) => this.trigger(id, partId),
+        trigger: (id, partId) => desk.trigger(id, partId),
         cameraIds: this.cameraIds,
         snapshotDir: cfg.snapshots.dir,
       });
@@ -223,7 +218,7 @@ export class Service {
       snapshots,
       resultSnapshots: cfg.snapshots.results,
       smoothed: (r) => model().stages.smoothed(r),
-      results: { ledger: this.ledger, context },
+      results: { ledger, context },
       live,
       logger,
     });
@@ -240,16 +235,8 @@ export class Service {
     }));
     pipeline.onState((e) => bus.emit('cameraState', { cameraId: e.cameraId, state: e.state }));
     pipeline.onResult((o) => bus.emit('frame', o));
-    feedPipelineMetrics(pipeline, this.metrics);
-    pipeline.drops.onDrop((e) => {
-      // a part's frame, or a trigger, that left the pipeline uninspected: its result says why
-      if (e.triggerId === undefined) return;
-      void this.ledger!.fail(
-        { cameraId: e.cameraId, triggerId: e.triggerId, partId: e.partId, triggeredAtWall: Date.now() },
-        e.reason,
-        e.detail ?? `frame dropped (${e.reason})`,
-      );
-    });
+    feedPipelineMetrics(pipeline, metrics);
+    pipeline.drops.onDrop((e) => desk.answerDrop(e));
     bus.on('settings', ({ camera }) => pipeline.updateCamera(camera));
     bus.on('suspension', ({ cameraId, suspension }) =>
       pipeline.setSuspended(cameraId, suspension !== undefined),
@@ -263,11 +250,8 @@ export class Service {
     });
     pipeline.start();
     // Retained state for every camera from the start, also for trigger cameras that wait for a part.
-    for (const [id, state] of Object.entries(pipeline.cameraStates())) {
-      status.setCameraState(id, state);
-      this.metrics.setCameraState(id, (status.viewState(id) ?? state) as CameraState);
-      this.publishCameraState(id);
-    }
+    this.views.connect(mqtt, decisions);
+    this.views.initial(pipeline.cameraStates());
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: mqtt.brokerUrl }, 'inspecting');
   }
 
@@ -436,10 +420,10 @@ export class Service {
     const retired = this.pipeline!.swapModel(modelStageSet(loaded), loaded.engine.info.maxBatch);
     this.model = loaded;
     this.context!.model = loaded.provenance;
-    this.reportModel(loaded);
+    reportModel(loaded, { status: this.status, metrics: this.metrics, logger: this.logger });
     this.metrics.modelLoads.inc({ outcome: 'swapped' });
     this.sparkplug?.setModel(modelRef(loaded));
-    for (const id of this.cameraIds) this.publishCameraState(id);
+    for (const id of this.cameraIds) this.views.publish(id);
     this.publishInfo();
     this.logger.info({ door, ...modelRef(loaded), before: modelRef(old) }, 'model bundle swapped');
     void retired
@@ -460,10 +444,7 @@ export class Service {
     pipeline.addCamera(cam);
     if (this.operator.suspensions.isSuspended(cam.id)) pipeline.setSuspended(cam.id, true);
     this.subscribeTrigger(cam);
-    const state = pipeline.cameraStates()[cam.id];
-    this.status.setCameraState(cam.id, state);
-    this.metrics.setCameraState(cam.id, (this.status.viewState(cam.id) ?? state) as CameraState);
-    this.publishCameraState(cam.id);
+    this.views.initial({ [cam.id]: pipeline.cameraStates()[cam.id] });
   }
 
   /**
@@ -492,10 +473,11 @@ export class Service {
     const key = `${cam.source.mqttTopic}\0${cam.id}`;
     if (this.triggerTopics.has(key)) return;
     this.triggerTopics.add(key);
+    const desk = this.triggerDesk();
     subscribeTriggerTopic(
       cam,
       this.mqtt,
-      (id, partId) => 'triggerId' in this.trigger(id, partId),
+      (id, partId) => 'triggerId' in desk.trigger(id, partId),
       this.logger,
     );
   }
@@ -506,53 +488,6 @@ export class Service {
       classNameOf: (id: string) => this.settings!.camera(id).className,
       pixelThresholdOf: (id: string) => this.decisions?.pixelThreshold(id) ?? -Infinity,
     };
-  }
-
-  /** The model in the live status, the metrics and the log. */
-  private reportModel({ bundle, engine, hsf, provenance }: LoadedModel): void {
-    this.status.setModel({
-      bundle: bundle.dir,
-      provenance: bundle.manifest.provenance.kind,
-      untrained: bundle.untrained,
-      backend: `${engine.info.backend} (${engine.info.device})`,
-      hsf: hsf ? hsf.kind : 'off',
-      sha256: provenance.bundleSha256,
-      version: provenance.version,
-    });
-    this.metrics.setModel(provenance.bundleSha256, provenance.version);
-    const { backend, device, maxBatch } = engine.info;
-    this.logger.info(
-      {
-        backend,
-        device,
-        maxBatch,
-        hsf: hsf?.kind ?? 'off',
-        sha256: provenance.bundleSha256,
-        version: provenance.version,
-      },
-      'model ready',
-    );
-  }
-
-  /** Metrics, the live status (dashboard, status command, stats) and the retained MQTT topics. */
-  private subscribeLiveViews(): void {
-    feedMetrics(this.bus, this.metrics);
-    this.status.subscribe(this.bus);
-    // after the live status has the change: the payload is built from it
-    const stateMetric = (cameraId: string) => {
-      const state = this.status.viewState(cameraId);
-      if (state) this.metrics.setCameraState(cameraId, state as CameraState);
-    };
-    this.bus.on('cameraState', ({ cameraId }) => {
-      stateMetric(cameraId);
-      this.publishCameraState(cameraId);
-    });
-    this.bus.on('settings', ({ cameraId }) => this.publishCameraState(cameraId));
-    this.bus.on('suspension', ({ cameraId }) => {
-      stateMetric(cameraId);
-      this.publishCameraState(cameraId);
-    });
-    this.bus.on('alarm', (a) => void this.mqtt?.publishAlarm(a.cameraId, { ...a }));
   }
 
   /** The retained `<base>/info` (device-info.ts): at start and after every reload or swap. */
@@ -571,71 +506,13 @@ export class Service {
     void this.mqtt.publishInfo(info).catch((err: unknown) => this.logger.warn({ err }, 'device info'));
   }
 
-  /** The retained `<base>/<camera>/state`, from the live status and the camera's Decider. */
-  private publishCameraState(cameraId: string): void {
-    if (!this.decisions) return;
-    void this.mqtt?.publishState(
-      cameraId,
-      this.status.cameraStatePayload(cameraId, this.decisions.decider(cameraId)),
-    );
+  private running(): ServicePipeline {
+    if (!this.pipeline) throw new Error('not running yet');
+    return this.pipeline;
   }
 
-  /**
-   * A part arrived at a trigger camera (PLC topic, command, dashboard): returns the trigger id, or
-   * throws when refused. Every trigger of a trigger camera is answered by exactly one inspection
-   * result, refused ones included (verdict error: suspended, or too many waiting).
-   */
-  private triggerPart(cameraId: string, partId?: string): string {
-    const pipeline = this.pipeline;
-    const ledger = this.ledger;
-    if (!pipeline || !ledger) throw new Error('not running yet');
-    const cam = this.cfg.cameras.find((c) => c.id === cameraId);
-    const triggeredAtWall = Date.now();
-    if (cam?.source.kind === 'trigger') this.metrics.triggers.inc({ camera: cameraId });
-    const suspension = this.operator.suspensions.get(cameraId);
-    if (cam?.source.kind === 'trigger' && suspension) {
-      const triggerId = randomUUID();
-      const why = `camera ${cameraId} is suspended${suspension.until ? ` until ${suspension.until}` : ''} (by ${suspension.by})`;
-      ledger.register({ cameraId, triggerId, partId, triggeredAtWall });
-      void ledger.fail({ cameraId, triggerId, partId, triggeredAtWall }, 'suspended', why);
-      throw new Error(`${why}: answered with verdict error`);
-    }
-    let triggerId: string;
-    try {
-      triggerId = pipeline.trigger(cameraId, partId);
-    } catch (err) {
-      if (err instanceof TriggerRejectedError && err.kind !== 'invalid') {
-        const refused = randomUUID();
-        ledger.register({ cameraId, triggerId: refused, partId, triggeredAtWall });
-        void ledger.fail(
-          { cameraId, triggerId: refused, partId, triggeredAtWall },
-          'trigger-rejected',
-          err.message,
-        );
-      }
-      throw err;
-    }
-    ledger.register({ cameraId, triggerId, partId, triggeredAtWall });
-    return triggerId;
+  private triggerDesk(): TriggerDesk {
+    if (!this.desk) throw new Error('not running yet');
+    return this.desk;
   }
-
-  /** A trigger from a PLC topic or the dashboard: its id, or why it was refused (logged). */
-  private trigger(cameraId: string, partId?: string): TriggerOutcome {
-    try {
-      return { triggerId: this.triggerPart(cameraId, partId) };
-    } catch (err) {
-      const refused = (err as Error).message;
-      this.logger.warn({ camera: cameraId, err: refused }, 'trigger refused');
-      return { refused };
-    }
-  }
-}
-
-function modelRef(m: LoadedModel): ModelReport {
-  return { bundle: m.bundle.dir, sha256: m.provenance.bundleSha256, version: m.provenance.version };
-}
-
-/** The stages of a model, as the pipeline swaps them. */
-function modelStageSet(m: LoadedModel) {
-  return { preprocess: m.stages.preprocess, engine: m.stages.engineRun, hsf: m.stages.fuse };
 }
