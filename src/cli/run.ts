@@ -31,7 +31,7 @@ export async function runCommand(opts: { config: string; logLevel?: string }): P
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // the outcome is logged (and counted) by the service; a refused reload changes nothing
-  process.on('SIGHUP', () => void service.reload('signal').catch(() => undefined));
+  process.on('SIGHUP', () => void service.changes.reload('signal').catch(() => undefined));
 
   try {
     await service.start();
