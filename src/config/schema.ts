@@ -241,8 +241,32 @@ export const mqttSchema = z
       .object({
         enabled: z.boolean().default(true),
         allow: z
-          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']))
-          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']),
+          .array(
+            z.enum([
+              'set-class',
+              'set-thresholds',
+              'trigger',
+              'status',
+              'rebirth',
+              'suspend',
+              'resume',
+              'reload',
+              'load-bundle',
+            ]),
+          )
+          .default([
+            'set-class',
+            'set-thresholds',
+            'trigger',
+            'status',
+            'rebirth',
+            'suspend',
+            'resume',
+            'reload',
+          ])
+          .describe(
+            'commands accepted over MQTT; load-bundle (a new model from a path) only when listed here',
+          ),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
       .prefault({}),
@@ -305,6 +329,13 @@ const dashboardSchema = z
       .default('127.0.0.1')
       .describe('address to listen on; 127.0.0.1 keeps the dashboard on this machine'),
     port: z.number().int().min(0).max(65535).default(8080),
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL')
+      .optional()
+      .describe(
+        'how people reach this dashboard (the fleet view links to it); default http://<host or hostname>:<port>',
+      ),
     auth: z
       .enum(['users', 'none'])
       .default('users')

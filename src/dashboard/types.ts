@@ -45,11 +45,14 @@ export interface ServiceStatus {
     untrained: boolean;
     backend: string;
     hsf: string;
-    /** sha256 of the bundle's model.onnx (the events' model.bundleSha256). */
+    /** sha256 of the bundle's model.onnx and its manifest version (as in every event). */
     sha256?: string;
+    version?: string;
     architecture?: string;
     /** The AdaCLIP checkpoint file the bundle was exported from, when it names one. */
     checkpoint?: string;
+    /** The last bundle refused at run time (reload, load-bundle), while the old one kept running. */
+    lastRefused?: { bundle: string; at: string; error: string };
   };
   mqtt: { connected: boolean; url: string; outboxDepth?: number };
   cameras: CameraStatus[];

@@ -10,6 +10,8 @@ export const COMMAND_NAMES = [
   'rebirth',
   'suspend',
   'resume',
+  'reload',
+  'load-bundle',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -30,6 +32,11 @@ export class Topics {
   /** online/offline, retained; "offline" is also the last will. */
   get availability(): string {
     return `${this.base}/availability`;
+  }
+
+  /** Who this device is: site, line, software, model, cameras, dashboard URL (retained; the fleet view). */
+  get info(): string {
+    return `${this.base}/info`;
   }
 
   /** Periodic service statistics (not retained). */

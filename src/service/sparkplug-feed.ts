@@ -2,8 +2,8 @@
 // camera state, settings change, inspection result, alarm acknowledgement and suspension as DDATA,
 // DBIRTH and DDEATH), and its DCMD writes applied through the camera settings and the suspensions
 // like those of every other door.
-import type { Config } from '../config/schema.js';
-import { sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
+import type { CameraConfig, Config } from '../config/schema.js';
+import { sparkplugCamera, sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
 import { metricsFromDecision, thresholdMetrics, type CameraMetrics } from '../mqtt/sparkplug/metrics.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
 import type { Suspensions } from '../operator/suspensions.js';
@@ -29,17 +29,20 @@ export class SparkplugFeed {
       status: LiveStatus;
       logger: Logger;
       softwareVersion: string;
+      /** The active model bundle, in the NBIRTH. */
+      model: { sha256: string; version: string };
     },
   ) {
-    this.node = new SparkplugNode(
-      sparkplugOptionsFromConfig(cfg, {
+    this.node = new SparkplugNode({
+      ...sparkplugOptionsFromConfig(cfg, {
         url: deps.url,
         // the embedded broker (aedes) speaks MQTT 3.1.1 only
         protocolVersion: cfg.mqtt.url ? cfg.mqtt.protocolVersion : 4,
         logger: deps.logger,
         softwareVersion: deps.softwareVersion,
       }),
-    );
+      model: deps.model,
+    });
     this.node.onWrite((w) => {
       const origin = { door: 'sparkplug' } as const;
       let out: Partial<CameraMetrics> = {};
@@ -122,6 +125,22 @@ export class SparkplugFeed {
   async stop(): Promise<void> {
     for (const off of this.unsubscribe) off();
     await this.node.stop();
+  }
+
+  /** A camera started (or restarted) by a reload: its DBIRTH, with the settings of its config. */
+  addCamera(cam: CameraConfig): void {
+    this.node.addCamera(sparkplugCamera(cam));
+  }
+
+  /** A camera removed by a reload: its DDEATH. */
+  removeCamera(cameraId: string): void {
+    this.results.delete(cameraId);
+    this.node.removeCamera(cameraId);
+  }
+
+  /** A new model bundle: births again, naming it. */
+  setModel(model: { sha256: string; version: string }): void {
+    this.node.setModel(model);
   }
 
   /** NBIRTH and DBIRTHs again (the rebirth command). */
