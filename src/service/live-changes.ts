@@ -259,8 +259,9 @@ export class LiveChanges {
     decisions.addCamera(cam);
     settings.add(cam);
     status.addCamera(cam);
-    operator.addCamera(cam.id);
+    // Sparkplug first: the alarm board announces the new camera's alarm state on the bus
     sparkplug?.addCamera(cam);
+    operator.addCamera(cam.id);
     pipeline.addCamera(cam);
     if (operator.suspensions.isSuspended(cam.id)) pipeline.setSuspended(cam.id, true);
     desk.listen(cam);
