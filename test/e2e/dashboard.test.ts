@@ -4,28 +4,30 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { requireDemoBundle, requireFile } from '../helpers/require-tools.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
-const skip = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(BUNDLE, 'manifest.json'))
-    ? `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`
-    : false;
 
 let service: ChildProcess | undefined;
 after(() => service?.kill('SIGKILL'));
 
 test(
   'dashboard shows cameras, scores, the untrained banner and live events',
-  { skip, timeout: 150_000 },
+  { timeout: 150_000 },
   async () => {
+    requireFile(
+      CHROMIUM,
+      'Chromium',
+      'this test needs Debian chromium (or CHROMIUM_PATH); scripts/setup.sh installs it',
+    );
+    requireDemoBundle(BUNDLE);
     const dir = mkdtempSync(join(tmpdir(), 'dash-'));
     const httpPort = await freePort();
     const cfg = join(dir, 'cfg.yaml');

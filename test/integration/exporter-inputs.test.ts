@@ -1,7 +1,7 @@
 // The exporter's inputs and its bundle: TorchScript archive vs plain state_dict, the official loader's
 // fp16 rounding, clear errors for checkpoints that do not fit (key and both shapes named), bad
 // architectures and vocabularies, and a manifest that satisfies the zod schema and hashes every file.
-// Runs the real exporter with Debian's python3-torch; needs no ../shared (random tiny weights).
+// Runs the real exporter with Debian's python3-torch (random tiny weights).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, VOCAB, hasShared } from '../helpers/shared.js';
+import { ROOT, VOCAB } from '../helpers/fixtures.js';
 import { IO, manifestSchema } from '../../src/model/manifest.js';
 import { readNpy, writeNpy } from '../../src/util/npy.js';
 
@@ -350,26 +350,22 @@ test('bad architecture, size, settings and vocabulary are refused with a clear m
   assert.match(res.stderr, /is not a merge pair/);
 });
 
-test(
-  'vocabulary special ids follow the official SimpleTokenizer rule',
-  { skip: !hasShared && 'no ../shared vocabulary' },
-  () => {
-    const out = ok(
-      [
-        '-c',
-        `import sys, json
+test('vocabulary special ids follow the official SimpleTokenizer rule', () => {
+  const out = ok(
+    [
+      '-c',
+      `import sys, json
 sys.path.insert(0, sys.argv[1])
 from bundle import vocab_special_ids
 print(json.dumps([vocab_special_ids(sys.argv[2]), vocab_special_ids(sys.argv[3])]))`,
-        EXPORT_DIR,
-        VOCAB,
-        vocab,
-      ],
-      'vocab ids',
-    );
-    const [real, bytesOnly] = JSON.parse(out);
-    // the official tokenizer's own ids (fixture tokenizer/simple_tokenizer_ids.jsonl starts with 49406)
-    assert.deepEqual(real, { sot: 49406, eot: 49407, bytesOnly: false });
-    assert.deepEqual(bytesOnly, { sot: 512, eot: 513, bytesOnly: true });
-  },
-);
+      EXPORT_DIR,
+      VOCAB,
+      vocab,
+    ],
+    'vocab ids',
+  );
+  const [real, bytesOnly] = JSON.parse(out);
+  // the official tokenizer's own ids (fixture tokenizer/simple_tokenizer_ids.jsonl starts with 49406)
+  assert.deepEqual(real, { sot: 49406, eot: 49407, bytesOnly: false });
+  assert.deepEqual(bytesOnly, { sot: 512, eot: 513, bytesOnly: true });
+});

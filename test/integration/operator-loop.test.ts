@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { DT, decodeSparkplug, encodeSparkplug } from './sparkplug-proto.js';
 
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
