@@ -8,6 +8,7 @@ import type { AlarmState } from '../operator/alarm-board.js';
 import type { Suspension } from '../operator/suspensions.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
 import type { ServiceBus } from './event-bus.js';
+import { redactUrl } from '../util/redact.js';
 
 const FPS_WINDOW_MS = 10_000;
 
@@ -108,7 +109,7 @@ export class LiveStatus {
     this.mqtt.connected = connected;
   }
   setMqttUrl(url: string): void {
-    this.mqtt.url = url.replace(/\/\/[^@/]*@/, '//***@');
+    this.mqtt.url = redactUrl(url);
   }
   setCameraState(cameraId: string, state: string): void {
     const c = this.cameras.get(cameraId);

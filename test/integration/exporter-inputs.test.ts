@@ -6,7 +6,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -314,6 +323,38 @@ test('a checkpoint that does not fit stops the export naming the key and both sh
     res.stderr,
     /key visual\.conv1\.weight: checkpoint shape \(64, 3, 14, 14\) != model shape \(128, 3, 14, 14\)/,
   );
+});
+
+// A checkpoint is a pickle, and a pickle's __reduce__ runs any call when it is loaded: this one
+// creates a marker file. The exporter must refuse it (torch.load weights_only=True) before any of
+// it runs, for both --clip and --adaclip.
+const MAKE_EVIL = `
+import os, sys, torch
+class Payload:
+    def __reduce__(self):
+        return (os.system, ('touch ' + sys.argv[2],))
+torch.save({'visual.proj': torch.zeros(48, 48), 'payload': Payload()}, sys.argv[1])
+`;
+
+test('a malicious pickle checkpoint is refused and nothing in it runs', () => {
+  const evil = join(work, 'evil.pth');
+  const marker = join(work, 'evil-ran');
+  ok(['-c', MAKE_EVIL, evil, marker], 'writing the malicious checkpoint');
+  assert.equal(existsSync(marker), false, 'writing it ran nothing');
+  for (const [clip, ada] of [
+    [evil, join(work, 'ada.pth')],
+    [join(work, 'clip_fp32.pt'), evil],
+  ]) {
+    const res = py(exportArgs(clip, ada, join(work, 'bad-evil')));
+    assert.equal(res.status, 2, `exit ${res.status}\n${res.stderr}`);
+    assert.match(res.stderr, /evil\.pth: refused: it holds Python objects besides tensors/);
+    assert.match(res.stderr, /Unsupported class posix\.system/, 'the error names what it would have called');
+    assert.doesNotMatch(res.stderr, /Traceback/, 'a clear message, not a stack trace');
+    assert.equal(existsSync(marker), false, 'the payload did not run');
+  }
+  // control: a plain torch.load of the same file does run it, so the check above can fail
+  ok(['-c', 'import sys, torch; torch.load(sys.argv[1])', evil], 'plain torch.load');
+  assert.equal(existsSync(marker), true, 'the payload is live');
 });
 
 test('bad architecture, size, settings and vocabulary are refused with a clear message', () => {
