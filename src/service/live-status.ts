@@ -185,7 +185,7 @@ export class LiveStatus {
           className: c.className,
           state: c.suspension ? 'suspended' : c.state,
           ...(c.suspension?.until !== undefined && { suspendedUntil: c.suspension.until }),
-          triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
+          triggerable: acceptsHttpTrigger(this.cfg.cameras.find((x) => x.id === id)?.source),
           thresholds: { ...c.thresholds },
           ...(c.calibration && { calibration: c.calibration }),
           lastScore: c.lastScore,
@@ -246,3 +246,8 @@ function prune(recent: number[], now: number): void {
 }
 
 const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 10) / 10);
+
+/** A trigger camera takes POST /api/cameras/<id>/trigger only with source.http: true. */
+export function acceptsHttpTrigger(source: Config['cameras'][number]['source'] | undefined): boolean {
+  return source?.kind === 'trigger' && source.http;
+}

@@ -150,7 +150,7 @@ export class Service {
         settings,
         live,
         readiness: () => this.readiness(),
-        trigger: (id, partId) => desk.trigger(id, partId),
+        trigger: (id, partId) => desk.httpTrigger(id, partId),
         cameraIds: cfg.cameras.map((c) => c.id),
         snapshotDir: cfg.snapshots.dir,
       });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { ROOT } from '../helpers/fixtures.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
+import { makeReadableByMosquitto } from '../helpers/pki.js';
 import { requireCommand, requireDemoBundle } from '../helpers/require-tools.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -72,6 +73,7 @@ test('run: logs, MQTT topics and the dashboard status carry no password', { time
   requireCommand('mosquitto_passwd', 'mosquitto');
   const dir = mkdtempSync(join(tmpdir(), 'secrets-run-'));
   execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'edge', BROKER_PW]);
+  makeReadableByMosquitto(dir); // the broker runs as its own user
   const port = await freePort();
   const broker = new Mosquitto({
     port,

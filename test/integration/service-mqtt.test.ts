@@ -150,6 +150,10 @@ log: { pretty: never }
     const r6 = await response('status', 't6');
     assert.equal(r6.ok, true);
     assert.match(JSON.stringify(r6), /metal nut/);
+    // docs/mqtt.md: the connection and the outbox's depth
+    const st = r6.result as { mqtt: { connected: boolean; outboxDepth?: number } };
+    assert.equal(st.mqtt.connected, true);
+    assert.equal(typeof st.mqtt.outboxDepth, 'number', JSON.stringify(st.mqtt));
     assert.equal(svc.exitCode, null, 'the service is still running after bad commands');
   } finally {
     svc.kill('SIGTERM');
