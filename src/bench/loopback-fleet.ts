@@ -127,6 +127,8 @@ export class Station {
   log = '';
   /** Ids of the events the service made durable, from its dashboard's event stream. */
   readonly acceptedIds = new Set<string>();
+  /** Inspection results (one per triggered part) the station reports as accepted. */
+  readonly acceptedResultIds = new Set<string>();
   private sse?: ReturnType<typeof request>;
 
   constructor(
@@ -208,9 +210,13 @@ log: { level: info, pretty: never }
           while ((end = buf.indexOf('\n\n')) >= 0) {
             const block = buf.slice(0, end);
             buf = buf.slice(end + 2);
-            if (!block.startsWith('event: anomaly\n')) continue;
-            const data = block.slice(block.indexOf('data: ') + 6);
-            this.acceptedIds.add((JSON.parse(data) as { id: string }).id);
+            const into = block.startsWith('event: anomaly\n')
+              ? this.acceptedIds
+              : block.startsWith('event: result\n')
+                ? this.acceptedResultIds
+                : undefined;
+            if (!into) continue;
+            into.add((JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { id: string }).id);
           }
         });
         resolve();
