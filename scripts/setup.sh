@@ -9,8 +9,11 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # 1. System packages: OpenCV (the binding builds against it), Mosquitto (tests), the exporter's
 #    Python stack (Debian's torch: no PyPI here), ccache (fast native rebuilds), cmake (addon).
+#    python3-regex: the exporter's CLIP BPE (models/export/clip_bpe.py) and the tokenizer test.
+#    test/unit/setup-packages.test.ts checks that every Python module the repository imports is here.
 APT_PKGS=(libopencv-dev mosquitto mosquitto-clients python3 python3-torch python3-numpy python3-scipy
-  python3-sklearn python3-pil python3-onnx python3-torchvision ccache cmake g++ make openssl pkg-config)
+  python3-sklearn python3-pil python3-onnx python3-torchvision python3-regex ccache cmake gcc g++ make
+  openssl pkg-config)
 # aarch64 cross toolchain + qemu-user (test/integration/aarch64-cross.test.ts), shellcheck (script tests)
 APT_PKGS+=(g++-aarch64-linux-gnu qemu-user-static shellcheck)
 # SETUP_DEVICE=1 (deploy/Dockerfile.jetson, a Jetson): only what building and running there needs
@@ -32,6 +35,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "apt: all ${#APT_PKGS[@]} packages present"
+fi
+# What the tests run must now be here: fail at setup, naming it, rather than in a test 20 minutes later.
+if [ "${SETUP_DEVICE:-0}" != 1 ]; then
+  /usr/bin/python3 -c 'import torch, torchvision, numpy, scipy, sklearn, PIL, onnx, regex' ||
+    { say "error: /usr/bin/python3 lacks a module above (Debian python3-*: see APT_PKGS)"; exit 1; }
+  for c in mosquitto mosquitto_sub mosquitto_pub mosquitto_passwd openssl kubectl shellcheck \
+    qemu-aarch64-static aarch64-linux-gnu-g++ cc g++ cmake; do
+    PATH="$PATH:/usr/sbin" command -v "$c" >/dev/null 2>&1 || { say "error: $c not found after installing APT_PKGS"; exit 1; }
+  done
 fi
 # Debian's mosquitto service is not wanted: tests spawn their own brokers on free ports.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then

@@ -30,8 +30,8 @@ from bundle import write_bytes_only_vocab  # noqa: E402
 from clip_bpe import ClipBpe, prompt_tokens  # noqa: E402
 from weights import build_model  # noqa: E402
 
-DEFAULT_VOCAB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), 'shared', 'data',
-                             'bpe_simple_vocab_16e6.txt.gz')
+# the real CLIP vocabulary, kept with the test data (test/fixtures/README.md says where it came from)
+DEFAULT_VOCAB = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'test', 'fixtures', 'bpe_simple_vocab_16e6.txt.gz')
 
 
 def official_hsf_score(hsf_tokens: torch.Tensor, u: torch.Tensor, t: torch.Tensor, k_clusters: int,
@@ -165,7 +165,7 @@ def main(argv=None) -> int:
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--vocab', default=DEFAULT_VOCAB if os.path.isfile(DEFAULT_VOCAB) else None,
-                   help='BPE vocabulary (default: ../shared/data/bpe_simple_vocab_16e6.txt.gz when present, '
+                   help='BPE vocabulary (default: test/fixtures/bpe_simple_vocab_16e6.txt.gz when present, '
                         'else a bytes-only one made on the fly)')
     p.add_argument('--class', dest='class_name', default='transistor-board')
     p.add_argument('--mode', choices=['official', 'ours', 'both'], default='official',

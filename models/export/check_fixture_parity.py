@@ -27,7 +27,7 @@ from clip_bpe import ClipBpe, prompt_sentences, prompt_tokens  # noqa: E402
 from weights import build_model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_SHARED = os.environ.get('ADACLIP_SHARED_DIR', os.path.join(os.path.dirname(ROOT), 'shared'))
+FIXTURES = os.path.join(ROOT, 'test', 'fixtures')  # the official outputs and the vocabulary
 INTERMEDIATE = 'brushed_metal_dent_300x200__transistor-board'
 
 
@@ -202,8 +202,8 @@ def load_jsonl_ids(fixture: str, classes) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--fixture', default=os.path.join(DEFAULT_SHARED, 'fixtures', 'official-adaclip-tiny'))
-    p.add_argument('--vocab', default=os.path.join(DEFAULT_SHARED, 'data', 'bpe_simple_vocab_16e6.txt.gz'))
+    p.add_argument('--fixture', default=os.path.join(FIXTURES, 'official-adaclip-tiny'))
+    p.add_argument('--vocab', default=os.path.join(FIXTURES, 'bpe_simple_vocab_16e6.txt.gz'))
     args = p.parse_args(argv)
     torch.set_num_threads(2)  # as the fixture was made
     with open(os.path.join(args.fixture, 'fixture.json'), encoding='utf-8') as f:

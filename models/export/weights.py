@@ -10,6 +10,7 @@ What the official loader does to the CLIP weights, reproduced here:
 from __future__ import annotations
 
 import math
+import pickle
 import re
 import sys
 import zipfile
@@ -38,6 +39,22 @@ def _is_fp16_rounded(key: str) -> bool:
                      key) is not None
 
 
+def safe_torch_load(path: str):
+    """torch.load that never runs code: weights_only=True lets the unpickler build tensors and plain
+    containers only. A checkpoint that holds other Python objects (a pickle's __reduce__ can run any
+    command) is refused, saying how to make a plain one."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        why = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise WeightError(
+            f'{path}: refused: it holds Python objects besides tensors, and unpickling them could run code '
+            f'({why}). Only plain checkpoints (dicts of tensors, as the official save() writes) are loaded. '
+            'If you trust the file, re-save its tensors on a machine of your own: '
+            'ck = torch.load(path); torch.save({k: v for k, v in ck.items() if torch.is_tensor(v)}, "plain.pth")'
+        ) from None
+
+
 def load_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
     """An OpenAI CLIP archive (TorchScript zip) or a plain state_dict (torch.save) in OpenAI naming."""
     sd = None
@@ -47,7 +64,7 @@ def load_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
         except RuntimeError:
             sd = None  # a torch.save zip, not TorchScript
     if sd is None:
-        obj = torch.load(path, map_location='cpu')
+        obj = safe_torch_load(path)
         if isinstance(obj, dict) and 'state_dict' in obj and isinstance(obj['state_dict'], dict):
             obj = obj['state_dict']
         if not isinstance(obj, dict):
@@ -175,7 +192,7 @@ def load_clip_into(model: AdaClipGraph, sd: Dict[str, torch.Tensor], source_name
 
 
 def load_adaclip_into(model: AdaClipGraph, path: str) -> None:
-    ck = torch.load(path, map_location='cpu')
+    ck = safe_torch_load(path)
     if not isinstance(ck, dict):
         raise WeightError(f'{path}: expected a dict of tensors (official AdaCLIP save()), got {type(ck).__name__}')
     for k, v in ck.items():

@@ -26,6 +26,8 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** Replace the default plain listener entirely. */
   listenerConfig?: string[];
+  /** A whole mosquitto.conf (a shipped one, adapted): written as it is, nothing added. */
+  config?: string;
 }
 
 export class Mosquitto {
@@ -50,7 +52,8 @@ export class Mosquitto {
     const lines = this.opts.listenerConfig ?? [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true'];
     writeFileSync(
       conf,
-      [...lines, 'persistence false', 'log_dest stdout', ...(this.opts.extraConfig ?? []), ''].join('\n'),
+      this.opts.config ??
+        [...lines, 'persistence false', 'log_dest stdout', ...(this.opts.extraConfig ?? []), ''].join('\n'),
     );
     chmodSync(conf, 0o644);
     const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });

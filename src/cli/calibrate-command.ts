@@ -9,6 +9,7 @@ import { formatPct, percentileName, type ThresholdDerivation } from '../calibrat
 import { sendThresholds } from '../calibration/send.js';
 import { resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
 import { createLogger } from '../util/log.js';
+import { redactSecrets, redactUrl } from '../util/redact.js';
 import { parseFraction, printProblems } from './cli-input.js';
 
 export interface CalibrateCommandOptions {
@@ -141,10 +142,10 @@ export async function calibrateCommand(o: CalibrateCommandOptions): Promise<numb
       out.sent = result2;
       if (!o.json)
         console.log(
-          `  sent to camera ${o.camera} over ${o.send}: the service answered ${JSON.stringify(result2)}`,
+          `  sent to camera ${o.camera} over ${redactUrl(o.send)}: the service answered ${JSON.stringify(result2)}`,
         );
     } catch (err) {
-      console.error(`calibrate: --send: ${(err as Error).message}`);
+      console.error(`calibrate: --send: ${redactSecrets((err as Error).message)}`);
       code = 1;
     }
   }

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { existsSync } from 'node:fs';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { redactSecrets } from '../util/redact.js';
 
 export interface DoctorLine {
   name: string;
@@ -18,7 +19,8 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
   const add = (l: DoctorLine) => {
     lines.push(l);
     const mark = l.ok ? 'ok  ' : l.required ? 'FAIL' : 'no  ';
-    console.log(`${mark} ${l.name.padEnd(14)} ${l.detail}`);
+    // details quote camera URIs, broker addresses and errors: never their passwords
+    console.log(`${mark} ${l.name.padEnd(14)} ${redactSecrets(l.detail)}`);
   };
   add({ name: 'node', ok: true, detail: process.version });
   add(
@@ -164,7 +166,7 @@ function sourceLine(cam: Config['cameras'][number]): DoctorLine {
     return {
       name,
       ok: true,
-      detail: `videocapture ${String(src.uri)} (opened at run time, retried with backoff)`,
+      detail: `videocapture ${redactSecrets(String(src.uri))} (opened at run time, retried with backoff)`,
     };
   return { name, ok: true, detail: `${src.kind} source` };
 }

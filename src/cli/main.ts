@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../util/paths.js';
+import { redactSecrets } from '../util/redact.js';
 import type { CalibrateCommandOptions } from './calibrate-command.js';
 import type { EvalCommandOptions } from './eval-command.js';
 import type { FleetCommandOptions } from './fleet-command.js';
@@ -205,6 +206,6 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`adaclip-edge: ${(err as Error).message}`);
+  console.error(`adaclip-edge: ${redactSecrets((err as Error).message)}`);
   process.exitCode = 1;
 });

@@ -34,7 +34,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // an alias without its anchor, or too many aliases (a "billion laughs" file), throws here
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError(file, [`YAML: ${(err as Error).message}`]);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file, ['the top level must be a mapping of keys (site, model, cameras, ...)']);
   }

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mqttSchema } from '../config/schema.js';
-import { redactUrl, resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
+import { resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
+import { redactUrl } from '../util/redact.js';
 import type { Logger } from '../util/log.js';
 import type { FleetState } from './fleet-state.js';
 

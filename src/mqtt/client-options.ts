@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/schema.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface ResolvedMqttSettings {
   url: string;
@@ -91,11 +92,6 @@ export function toClientOptions(s: ResolvedMqttSettings): IClientOptions {
     if (s.tls.servername) opts.servername = s.tls.servername;
   }
   return opts;
-}
-
-/** A URL safe to log: any user:password@ part is masked. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 function readSecretFile(path: string, key: string): Buffer {

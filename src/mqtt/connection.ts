@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../util/log.js';
-import { redactUrl, toClientOptions, type ResolvedMqttSettings } from './client-options.js';
+import { toClientOptions, type ResolvedMqttSettings } from './client-options.js';
+import { redactUrl } from '../util/redact.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 

@@ -8,6 +8,7 @@ import type { AlarmState } from '../operator/alarm-board.js';
 import type { Suspension } from '../operator/suspensions.js';
 import type { Decider, DecideResult } from '../postprocess/decide.js';
 import type { ServiceBus } from './event-bus.js';
+import { redactUrl } from '../util/redact.js';
 
 const FPS_WINDOW_MS = 10_000;
 
@@ -120,7 +121,7 @@ export class LiveStatus {
     this.mqtt.connected = connected;
   }
   setMqttUrl(url: string): void {
-    this.mqtt.url = url.replace(/\/\/[^@/]*@/, '//***@');
+    this.mqtt.url = redactUrl(url);
   }
   setCameraState(cameraId: string, state: string): void {
     const c = this.cameras.get(cameraId);
@@ -203,7 +204,7 @@ export class LiveStatus {
               ...(c.suspension.comment !== undefined && { comment: c.suspension.comment }),
             },
           }),
-          triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
+          triggerable: acceptsHttpTrigger(this.cfg.cameras.find((x) => x.id === id)?.source),
           thresholds: { ...c.thresholds },
           ...(c.calibration && { calibration: c.calibration }),
           lastScore: c.lastScore,
@@ -270,3 +271,8 @@ function prune(recent: number[], now: number): void {
 }
 
 const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 10) / 10);
+
+/** A trigger camera takes POST /api/cameras/<id>/trigger only with source.http: true. */
+export function acceptsHttpTrigger(source: Config['cameras'][number]['source'] | undefined): boolean {
+  return source?.kind === 'trigger' && source.http;
+}

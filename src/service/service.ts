@@ -167,7 +167,7 @@ export class Service {
         settings,
         live,
         readiness: () => this.readiness(),
-        trigger: (id, partId) => desk.trigger(id, partId),
+        trigger: (id, partId) => desk.httpTrigger(id, partId),
         cameraIds: this.cameraIds,
         snapshotDir: cfg.snapshots.dir,
         reviewsDir: cfg.history.reviewsDir,

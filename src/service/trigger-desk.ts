@@ -14,6 +14,7 @@ import type { MqttLink } from '../mqtt/mqtt-link.js';
 import type { CameraSettings } from './camera-settings.js';
 import type { ServiceBus } from './event-bus.js';
 import { subscribeTriggerTopic } from './mqtt-doors.js';
+import { acceptsHttpTrigger } from './live-status.js';
 import { ResultLedger } from './result-ledger.js';
 
 export interface TriggerDeskDeps {
@@ -70,6 +71,16 @@ export class TriggerDesk {
     }
     ledger.register({ cameraId, triggerId, partId, triggeredAtWall });
     return triggerId;
+  }
+
+  /** POST /api/cameras/<id>/trigger: a trigger camera takes it only with source.http: true. */
+  httpTrigger(cameraId: string, partId?: string): TriggerOutcome {
+    const source = this.deps.cameras().find((c) => c.id === cameraId)?.source;
+    if (source?.kind === 'trigger' && !acceptsHttpTrigger(source))
+      return {
+        refused: `camera ${cameraId} takes no HTTP triggers: set cameras[].source.http: true to allow them`,
+      };
+    return this.trigger(cameraId, partId);
   }
 
   /** The outcome form used by PLC topics and the dashboard: the id, or why it was refused (logged). */

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fg from 'fast-glob';
-import { loadOpenCV } from '../util/opencv.js';
+import { describeDecodeError, loadOpenCV } from '../util/opencv.js';
 import type { Frame } from './frame.js';
 import type { FrameSource } from './source.js';
 import { Pacer } from './pacer.js';
@@ -67,7 +67,7 @@ export class FolderSource implements FrameSource {
       try {
         image = await cv.imreadAsync(file, cv.IMREAD_COLOR);
       } catch (err) {
-        this.o.onUnreadable?.(file, (err as Error).message);
+        this.o.onUnreadable?.(file, describeDecodeError(err));
         continue;
       }
       if (image.empty) {

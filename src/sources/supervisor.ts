@@ -7,6 +7,7 @@ import type { Frame } from './frame.js';
 import type { FrameSource, SourceState, SourceStateEvent } from './source.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { sleepUnlessAborted } from './pacer.js';
+import { redactSecrets } from '../util/redact.js';
 
 export interface SupervisorOptions {
   cameraId: string;
@@ -191,7 +192,14 @@ export class SupervisedSource implements FrameSource {
     this.currentState = state;
     // repeated reconnect attempts are reported too (attempt count, next delay), plain repeats are not
     if (!changed && extra.attempt === undefined) return;
-    const event: SourceStateEvent = { cameraId: this.o.cameraId, state, at: Date.now(), reason, ...extra };
+    // the reason may quote the source's error, and OpenCV's errors quote the camera URI
+    const event: SourceStateEvent = {
+      cameraId: this.o.cameraId,
+      state,
+      at: Date.now(),
+      reason: redactSecrets(reason),
+      ...extra,
+    };
     for (const l of this.listeners) {
       try {
         l(event);

@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Mat, VideoCapture } from '@u4/opencv4nodejs';
 import { loadOpenCV } from '../util/opencv.js';
+import { redactSecrets } from '../util/redact.js';
 import type { Frame } from './frame.js';
 import type { FrameSource } from './source.js';
 import { Pacer } from './pacer.js';
@@ -178,6 +179,6 @@ export class VideoCaptureSource implements FrameSource {
 
 function describe(uri: string | number): string {
   if (typeof uri === 'number') return `camera device ${uri}`;
-  // never log credentials embedded in a stream URL
-  return uri.replace(/\/\/[^@/]*@/, '//***@');
+  // never log credentials embedded in a stream URL or a pipeline
+  return redactSecrets(uri);
 }

@@ -1,4 +1,7 @@
-// Loads @u4/opencv4nodejs once, with its build banner silenced (it prints on every require).
+// Loads @u4/opencv4nodejs once, with its build banner silenced (it prints on every require), and
+// with a bound on the pixels an image file may decode to: a 140 KB PNG can claim 12000 x 12000
+// pixels and decode to 432 MB, and OpenCV's own bound (2^30 pixels, 3 GB) is more than an edge
+// device has. OPENCV_IO_MAX_IMAGE_PIXELS, set before the first decode, overrides it.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import type * as CV from '@u4/opencv4nodejs';
@@ -6,8 +9,13 @@ import type * as CV from '@u4/opencv4nodejs';
 const require = createRequire(import.meta.url);
 let cached: typeof CV | undefined;
 
+/** Image files larger than this many pixels are refused (134 million: 400 MB as 8-bit BGR). */
+export const MAX_IMAGE_PIXELS = Number(process.env.OPENCV_IO_MAX_IMAGE_PIXELS ?? 2 ** 27);
+
 export function loadOpenCV(): typeof CV {
   if (cached) return cached;
+  // OpenCV reads it from the environment at its first image decode
+  process.env.OPENCV_IO_MAX_IMAGE_PIXELS = String(MAX_IMAGE_PIXELS);
   try {
     require('@u4/opencv-build').Log.silence = true;
   } catch {
@@ -29,10 +37,17 @@ export function readImageFile(path: string, flags?: number, what = 'image'): CV.
   try {
     mat = cv.imread(path, flags ?? cv.IMREAD_COLOR);
   } catch (err) {
-    throw new Error(
-      `${path}: not a readable ${what} (OpenCV: ${err instanceof Error ? err.message : String(err)})`,
-    );
+    throw new Error(`${path}: not a readable ${what} (${describeDecodeError(err)})`);
   }
   if (mat.empty) throw new Error(`${path}: not a readable ${what} (OpenCV decoded nothing)`);
   return mat;
+}
+
+/** Why OpenCV could not decode an image file, in words (its own messages name C++ internals). */
+export function describeDecodeError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/CV_IO_MAX_IMAGE_PIXELS/.test(msg))
+    return `larger than ${MAX_IMAGE_PIXELS} pixels, the most an image file may decode to (OPENCV_IO_MAX_IMAGE_PIXELS)`;
+  if (/CV_IO_MAX_IMAGE_(WIDTH|HEIGHT)/.test(msg)) return 'wider or higher than OpenCV decodes (2^20 pixels)';
+  return `OpenCV: ${msg}`;
 }

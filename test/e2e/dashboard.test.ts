@@ -18,7 +18,7 @@ import mqtt from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { client, signIn, userEntry } from '../helpers/dashboard-session.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');

@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import { DEMO_BUNDLE, LoopbackFleet, alternatingImages, waitUntil } from '../helpers/fleet.js';
 import { TINY_ARCH, exportBundle, writeArch, writeBytesOnlyVocab } from '../helpers/export-bundle.js';
 import { freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-screenshots');

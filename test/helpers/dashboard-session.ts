@@ -2,7 +2,7 @@
 // JSON, then every request carries the session cookie and every POST the session's CSRF token.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from './shared.js';
+import { ROOT } from './fixtures.js';
 
 export interface DashboardClient {
   cookie: string;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT } from './shared.js';
+import { ROOT } from './fixtures.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const EXPORTER = join(ROOT, 'models', 'export', 'export.py');
@@ -33,7 +33,7 @@ export function exportBundle(dir: string, args: string[]): string {
   return dir;
 }
 
-/** A bytes-only vocabulary (header line, no merges): what a clone without ../shared can use. */
+/** A bytes-only vocabulary (header line, no merges): for bundles whose prompts need no real merges. */
 export function writeBytesOnlyVocab(path: string): string {
   writeFileSync(path, gzipSync(Buffer.from('"bpe_simple_vocab_16e6.txt#version: 0.2', 'utf8')));
   return path;

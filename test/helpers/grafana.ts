@@ -2,7 +2,7 @@
 // metric families a /metrics text declares, for the tests that check the one against the other.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './shared.js';
+import { ROOT } from './fixtures.js';
 
 export const GRAFANA_DASHBOARD = join(ROOT, 'deploy', 'grafana', 'adaclip-edge.json');
 

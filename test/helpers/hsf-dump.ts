@@ -10,7 +10,6 @@ import { syntheticHsfInput } from '../../src/hsf/synthetic-input.js';
 import type { HsfInput } from '../../src/hsf/types.js';
 import { writeNpy } from '../../src/util/npy.js';
 import { HSF_CASES, loadHsfFixture } from './hsf-fixture.js';
-import { hasShared } from './shared.js';
 
 const K_CLUSTERS = 20;
 const ALPHA = 0.2;
@@ -35,20 +34,18 @@ export function syntheticBatch(batch: number): HsfInput {
 }
 
 /**
- * Writes one folder per case (fixture_tiny_s126, fixture_tiny_s154 when ../shared is present,
+ * Writes one folder per case (fixture_tiny_s126, fixture_tiny_s154 from test/fixtures,
  * synthetic_b32 with `batch` images) into outDir; returns one line per case.
  */
 export function writeHsfReferenceDumps(outDir: string, batch = 32): string[] {
   const lines: string[] = [];
-  if (hasShared) {
-    for (const c of HSF_CASES) {
-      const fx = loadHsfFixture(c);
-      const dir = join(outDir, `fixture_${c}`);
-      lines.push(dump(dir, fx.input));
-      // for hsf_topk_gather: every patch token and the official top-K order
-      writeNpy(join(dir, 'patch_tokens.npy'), fx.patchTokens, [1, 4, fx.patches, fx.input.embedDim]);
-      writeNpy(join(dir, 'topk_indices.npy'), fx.topkIndices, [1, fx.input.topK]);
-    }
+  for (const c of HSF_CASES) {
+    const fx = loadHsfFixture(c);
+    const dir = join(outDir, `fixture_${c}`);
+    lines.push(dump(dir, fx.input));
+    // for hsf_topk_gather: every patch token and the official top-K order
+    writeNpy(join(dir, 'patch_tokens.npy'), fx.patchTokens, [1, 4, fx.patches, fx.input.embedDim]);
+    writeNpy(join(dir, 'topk_indices.npy'), fx.topkIndices, [1, fx.input.topK]);
   }
   lines.push(dump(join(outDir, 'synthetic_b32'), syntheticBatch(batch)));
   return lines;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../../src/util/npy.js';
 import type { HsfInput } from '../../src/hsf/types.js';
-import { FIXTURE } from './shared.js';
+import { FIXTURE } from './fixtures.js';
 
 export const HSF_CASES = ['tiny_s126', 'tiny_s154'] as const;
 const IMAGE = 'brushed_metal_dent_300x200';

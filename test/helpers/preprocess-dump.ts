@@ -2,7 +2,7 @@
 // of the preprocessing kernels: native/node-tensorrt/test/native_cpu_test.cpp (the host build, also
 // under qemu-aarch64) and scripts/gpu-check.sh (the kernel on a GPU). Per case folder: frame.npy
 // (uint8 [H,W,C]), view.txt ("channels bgr rotate roiX roiY roiW roiH size mean[3] std[3]") and want.npy (float32
-// [3,S,S]): fixture images when ../shared is present, and random frames of odd sizes and views.
+// [3,S,S]): fixture images (test/fixtures), and random frames of odd sizes and views.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIP_MEAN, CLIP_STD } from '../../src/preprocess/normalize.js';
@@ -10,7 +10,7 @@ import { Preprocessor } from '../../src/preprocess/preprocess.js';
 import type { Rect, Rotation } from '../../src/geometry/map-to-frame.js';
 import { writeNpy } from '../../src/util/npy.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
-import { FIXTURE, hasShared } from './shared.js';
+import { FIXTURE } from './fixtures.js';
 
 interface Case {
   name: string;
@@ -23,17 +23,15 @@ interface Case {
 function cases(): Case[] {
   const cv = loadOpenCV();
   const out: Case[] = [];
-  if (hasShared) {
-    const mat = cv.imread(join(FIXTURE, 'images', 'pcb_pattern_512x384.png'));
-    out.push({ name: 'fixture_pcb_518', mat, rotate: 0, size: 518 });
-    out.push({
-      name: 'fixture_pcb_r90_roi_224',
-      mat,
-      rotate: 90,
-      roi: { x: 20, y: 31, width: 301, height: 403 },
-      size: 224,
-    });
-  }
+  const mat = cv.imread(join(FIXTURE, 'images', 'pcb_pattern_512x384.png'));
+  out.push({ name: 'fixture_pcb_518', mat, rotate: 0, size: 518 });
+  out.push({
+    name: 'fixture_pcb_r90_roi_224',
+    mat,
+    rotate: 90,
+    roi: { x: 20, y: 31, width: 301, height: 403 },
+    size: 224,
+  });
   let s = 99;
   const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
   const noise = (w: number, h: number, grey: boolean) => {

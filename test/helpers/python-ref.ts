@@ -15,13 +15,3 @@ export function runPython(code: string, args: string[] = [], timeoutMs = 120_000
   if (res.status !== 0) throw new Error(`${PYTHON} exited with ${res.status}:\n${res.stderr}`);
   return res.stdout;
 }
-
-/** For the `skip` option of a test: false when PYTHON imports every module, else the reason. */
-export function skipWithoutPython(modules: string[]): string | false {
-  const res = spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (res.status === 0) return false;
-  return `${PYTHON} with ${modules.join(', ')} not available (set ADACLIP_PYTHON): reference tests skipped`;
-}

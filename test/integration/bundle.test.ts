@@ -1,5 +1,5 @@
-// loadBundle on a bundle made by the real exporter (random weights, bytes-only vocabulary: runs in a
-// clone without ../shared), and on corrupted copies of it: each is refused with an error naming the problem.
+// loadBundle on a bundle made by the real exporter (random weights, bytes-only vocabulary: quick to
+// export), and on corrupted copies of it: each is refused with an error naming the problem.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { writeMvtecFolder } from '../helpers/mvtec-folder.js';
 import { parseConfigText } from '../../src/config/load.js';
 

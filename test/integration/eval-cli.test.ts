@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { writeMvtecFolder } from '../helpers/mvtec-folder.js';
 import { referenceMetrics, type ReferenceImage } from '../helpers/metrics-reference.js';
 import { loadOpenCV } from '../../src/util/opencv.js';

@@ -1,16 +1,25 @@
 // The exporter's inputs and its bundle: TorchScript archive vs plain state_dict, the official loader's
 // fp16 rounding, clear errors for checkpoints that do not fit (key and both shapes named), bad
 // architectures and vocabularies, and a manifest that satisfies the zod schema and hashes every file.
-// Runs the real exporter with Debian's python3-torch; needs no ../shared (random tiny weights).
+// Runs the real exporter with Debian's python3-torch (random tiny weights).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, VOCAB, hasShared } from '../helpers/shared.js';
+import { ROOT, VOCAB } from '../helpers/fixtures.js';
 import { IO, manifestSchema } from '../../src/model/manifest.js';
 import { readNpy, writeNpy } from '../../src/util/npy.js';
 
@@ -316,6 +325,38 @@ test('a checkpoint that does not fit stops the export naming the key and both sh
   );
 });
 
+// A checkpoint is a pickle, and a pickle's __reduce__ runs any call when it is loaded: this one
+// creates a marker file. The exporter must refuse it (torch.load weights_only=True) before any of
+// it runs, for both --clip and --adaclip.
+const MAKE_EVIL = `
+import os, sys, torch
+class Payload:
+    def __reduce__(self):
+        return (os.system, ('touch ' + sys.argv[2],))
+torch.save({'visual.proj': torch.zeros(48, 48), 'payload': Payload()}, sys.argv[1])
+`;
+
+test('a malicious pickle checkpoint is refused and nothing in it runs', () => {
+  const evil = join(work, 'evil.pth');
+  const marker = join(work, 'evil-ran');
+  ok(['-c', MAKE_EVIL, evil, marker], 'writing the malicious checkpoint');
+  assert.equal(existsSync(marker), false, 'writing it ran nothing');
+  for (const [clip, ada] of [
+    [evil, join(work, 'ada.pth')],
+    [join(work, 'clip_fp32.pt'), evil],
+  ]) {
+    const res = py(exportArgs(clip, ada, join(work, 'bad-evil')));
+    assert.equal(res.status, 2, `exit ${res.status}\n${res.stderr}`);
+    assert.match(res.stderr, /evil\.pth: refused: it holds Python objects besides tensors/);
+    assert.match(res.stderr, /Unsupported class posix\.system/, 'the error names what it would have called');
+    assert.doesNotMatch(res.stderr, /Traceback/, 'a clear message, not a stack trace');
+    assert.equal(existsSync(marker), false, 'the payload did not run');
+  }
+  // control: a plain torch.load of the same file does run it, so the check above can fail
+  ok(['-c', 'import sys, torch; torch.load(sys.argv[1])', evil], 'plain torch.load');
+  assert.equal(existsSync(marker), true, 'the payload is live');
+});
+
 test('bad architecture, size, settings and vocabulary are refused with a clear message', () => {
   const base = ['--random-init', '1', '--vocab', vocab, '--out', join(work, 'bad-cfg')];
   const cases: Array<[string[], RegExp]> = [
@@ -350,26 +391,22 @@ test('bad architecture, size, settings and vocabulary are refused with a clear m
   assert.match(res.stderr, /is not a merge pair/);
 });
 
-test(
-  'vocabulary special ids follow the official SimpleTokenizer rule',
-  { skip: !hasShared && 'no ../shared vocabulary' },
-  () => {
-    const out = ok(
-      [
-        '-c',
-        `import sys, json
+test('vocabulary special ids follow the official SimpleTokenizer rule', () => {
+  const out = ok(
+    [
+      '-c',
+      `import sys, json
 sys.path.insert(0, sys.argv[1])
 from bundle import vocab_special_ids
 print(json.dumps([vocab_special_ids(sys.argv[2]), vocab_special_ids(sys.argv[3])]))`,
-        EXPORT_DIR,
-        VOCAB,
-        vocab,
-      ],
-      'vocab ids',
-    );
-    const [real, bytesOnly] = JSON.parse(out);
-    // the official tokenizer's own ids (fixture tokenizer/simple_tokenizer_ids.jsonl starts with 49406)
-    assert.deepEqual(real, { sot: 49406, eot: 49407, bytesOnly: false });
-    assert.deepEqual(bytesOnly, { sot: 512, eot: 513, bytesOnly: true });
-  },
-);
+      EXPORT_DIR,
+      VOCAB,
+      vocab,
+    ],
+    'vocab ids',
+  );
+  const [real, bytesOnly] = JSON.parse(out);
+  // the official tokenizer's own ids (fixture tokenizer/simple_tokenizer_ids.jsonl starts with 49406)
+  assert.deepEqual(real, { sot: 49406, eot: 49407, bytesOnly: false });
+  assert.deepEqual(bytesOnly, { sot: 512, eot: 513, bytesOnly: true });
+});

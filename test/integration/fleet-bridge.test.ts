@@ -82,7 +82,8 @@ test(
           sent++;
         }
       }
-      // every trigger alternates the image, so every part is one event once the service accepted it
+      // every trigger alternates the image, so every part is one event once the service accepted it,
+      // and (a trigger camera) one inspection result
       for (const st of stations) {
         await waitUntil(
           `${st.centralBase} to accept ${triggered.get(st)} events and results`,
@@ -129,8 +130,8 @@ test(
       },
     );
 
-    // What each station reports as accepted is what it was sent (one event per part), also in its
-    // Prometheus counter, and the central has exactly those events under that station's topics.
+    // What each station reports as accepted is what it was sent (one event and one result per part),
+    // also in its Prometheus counter, and the central has exactly those under that station's topics.
     for (const st of fleet.stations) {
       assert.equal(st.acceptedIds.size, triggered.get(st), `${st.centralBase} accepted one event per part`);
       assert.equal(

@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseConfigText } from '../../src/config/load.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const OVERLAYS_DIR = join(ROOT, 'deploy', 'k8s', 'overlays');

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaussianFilter, gaussianKernel1d } from '../../src/postprocess/gaussian.js';
 import { readNpy } from '../../src/util/npy.js';
-import { runPython, skipWithoutPython } from '../helpers/python-ref.js';
-
-const skip = skipWithoutPython(['numpy', 'scipy']);
+import { runPython } from '../helpers/python-ref.js';
+import { requirePython } from '../helpers/require-tools.js';
 
 // (height, width, sigma, seed): the real map size, odd sizes, and maps smaller than the kernel
 // radius, where 'reflect' folds more than once.
@@ -38,7 +37,8 @@ for i, spec in enumerate(sys.argv[2:]):
     np.save(f'{out}/out{i}.npy', gaussian_filter(m, sigma=float(sigma)))
 `;
 
-test('gaussian_filter matches scipy bit for bit on random maps', { skip }, () => {
+test('gaussian_filter matches scipy bit for bit on random maps', () => {
+  requirePython(['numpy', 'scipy']);
   const dir = mkdtempSync(join(tmpdir(), 'gauss-'));
   try {
     runPython(MAKE, [dir, ...CASES.map((c) => c.join(','))]);
@@ -79,12 +79,14 @@ const scipyKernels = (disableAvx512: boolean) =>
     .split('\n')
     .map((line) => line.split(' ').map(Number));
 
-test('kernel weights equal scipy _gaussian_kernel1d exactly (numpy without AVX-512 sums)', { skip }, () => {
+test('kernel weights equal scipy _gaussian_kernel1d exactly (numpy without AVX-512 sums)', () => {
+  requirePython(['numpy', 'scipy']);
   const ref = scipyKernels(true);
   SIGMAS.forEach((s, i) => assert.deepEqual(Array.from(gaussianKernel1d(s)), ref[i], `sigma ${s}`));
 });
 
-test('kernel weights are within four units in the last place of scipy with numpy defaults', { skip }, () => {
+test('kernel weights are within four units in the last place of scipy with numpy defaults', () => {
+  requirePython(['numpy', 'scipy']);
   const ref = scipyKernels(false);
   SIGMAS.forEach((s, i) => {
     const ours = gaussianKernel1d(s);

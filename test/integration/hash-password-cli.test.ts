@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/load.js';
 import { parseHash, verifyPassword } from '../../src/util/password-hash.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const run = (args: string[], input: string) =>

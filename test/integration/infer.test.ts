@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIXTURE, ROOT, VOCAB, skipWithoutShared } from '../helpers/shared.js';
+import { FIXTURE, ROOT, VOCAB } from '../helpers/fixtures.js';
 import {
   TINY_ARCH,
   exportBundle,
@@ -124,44 +124,40 @@ test('infer CLI: a bundle that fails to load fails every input with its reason',
   assert.match(line.error, /model bundle .*nope: not a folder/);
 });
 
-test(
-  'runInfer on the official fixture bundle gives the official map',
-  { skip: skipWithoutShared },
-  async () => {
-    const dir = exportBundle(join(work, 'fixture126'), [
-      '--clip',
-      join(FIXTURE, 'weights', 'clip_state_dict.pt'),
-      '--adaclip',
-      join(FIXTURE, 'weights', 'adaclip_ckpt.pth'),
-      '--arch',
-      join(FIXTURE, 'model_config.json'),
-      '--image-size',
-      '126',
-      '--vocab',
-      VOCAB,
-    ]);
-    const lines: string[] = [];
-    const code = await runInfer({
-      bundle: dir,
-      className: 'pill',
-      outDir: join(work, 'fixture-out'),
-      json: true,
-      inputs: [join(FIXTURE, 'tiny_s126', 'inputs', 'pcb_pattern_512x384.npy')],
-      threads: 1,
-      logger: createLogger({ level: 'silent', pretty: 'never' }),
-      write: (l) => lines.push(l),
-    });
-    assert.equal(code, 0);
-    const line = JSON.parse(lines[0]);
-    assert.equal(line.untrained, undefined);
-    const fixture = JSON.parse(readFileSync(join(FIXTURE, 'fixture.json'), 'utf8'));
-    const want = fixture.cases.tiny_s126.results.find(
-      (r: any) => r.image === 'pcb_pattern_512x384' && r.class_name === 'pill',
-    );
-    assert.ok(Math.abs(line.scoreWithoutHsf - want.score_no_hsf) < 2e-5);
-    const official = readNpy(join(FIXTURE, want.anomaly_map)).data as Float32Array;
-    assert.ok(maxAbsDiff(readNpy(line.map).data as Float32Array, official) < 2e-5);
-    const officialSmooth = readNpy(join(FIXTURE, want.anomaly_map_gauss4)).data as Float32Array;
-    assert.ok(maxAbsDiff(readNpy(line.mapSmoothed).data as Float32Array, officialSmooth) < 2e-5);
-  },
-);
+test('runInfer on the official fixture bundle gives the official map', async () => {
+  const dir = exportBundle(join(work, 'fixture126'), [
+    '--clip',
+    join(FIXTURE, 'weights', 'clip_state_dict.pt'),
+    '--adaclip',
+    join(FIXTURE, 'weights', 'adaclip_ckpt.pth'),
+    '--arch',
+    join(FIXTURE, 'model_config.json'),
+    '--image-size',
+    '126',
+    '--vocab',
+    VOCAB,
+  ]);
+  const lines: string[] = [];
+  const code = await runInfer({
+    bundle: dir,
+    className: 'pill',
+    outDir: join(work, 'fixture-out'),
+    json: true,
+    inputs: [join(FIXTURE, 'tiny_s126', 'inputs', 'pcb_pattern_512x384.npy')],
+    threads: 1,
+    logger: createLogger({ level: 'silent', pretty: 'never' }),
+    write: (l) => lines.push(l),
+  });
+  assert.equal(code, 0);
+  const line = JSON.parse(lines[0]);
+  assert.equal(line.untrained, undefined);
+  const fixture = JSON.parse(readFileSync(join(FIXTURE, 'fixture.json'), 'utf8'));
+  const want = fixture.cases.tiny_s126.results.find(
+    (r: any) => r.image === 'pcb_pattern_512x384' && r.class_name === 'pill',
+  );
+  assert.ok(Math.abs(line.scoreWithoutHsf - want.score_no_hsf) < 2e-5);
+  const official = readNpy(join(FIXTURE, want.anomaly_map)).data as Float32Array;
+  assert.ok(maxAbsDiff(readNpy(line.map).data as Float32Array, official) < 2e-5);
+  const officialSmooth = readNpy(join(FIXTURE, want.anomaly_map_gauss4)).data as Float32Array;
+  assert.ok(maxAbsDiff(readNpy(line.mapSmoothed).data as Float32Array, officialSmooth) < 2e-5);
+});

@@ -1,5 +1,5 @@
 // End-to-end model parity: bundles made by the real exporter, run by our onnxruntime engine, against
-// (1) the official AdaCLIP outputs of ../shared/fixtures/official-adaclip-tiny (maps, smoothed maps,
+// (1) the official AdaCLIP outputs of test/fixtures/official-adaclip-tiny (maps, smoothed maps,
 // scores, HSF score inside the official 30-seed spread) and (2) the exporter's own PyTorch forward
 // (reference.py) on a random-weight bundle at batch 3 with one class per image.
 import { test, before, after } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURE, VOCAB, hasShared, skipWithoutShared } from '../helpers/shared.js';
+import { FIXTURE, VOCAB } from '../helpers/fixtures.js';
 import {
   REFERENCE,
   TINY_ARCH,
@@ -16,7 +16,6 @@ import {
   runPython,
   seededNormal,
   writeArch,
-  writeBytesOnlyVocab,
 } from '../helpers/export-bundle.js';
 import { loadBundle, type Bundle } from '../../src/model/bundle.js';
 import { PromptTokenCache } from '../../src/model/prompts.js';
@@ -84,7 +83,7 @@ for (const [caseName, S] of [
   ['tiny_s126', 126],
   ['tiny_s154', 154],
 ] as const) {
-  test(`official fixture ${caseName}: map, smoothed map, scores`, { skip: skipWithoutShared }, async (t) => {
+  test(`official fixture ${caseName}: map, smoothed map, scores`, async (t) => {
     const dir = join(work, caseName);
     exportBundle(dir, [
       '--clip',
@@ -183,7 +182,7 @@ test('random-weight bundle: onnxruntime equals the exporter PyTorch forward, bat
   };
   const dir = join(work, 'random');
   mkdirSync(dir, { recursive: true });
-  const vocab = hasShared ? VOCAB : writeBytesOnlyVocab(join(work, 'vocab_bytes_only.txt.gz'));
+  const vocab = VOCAB;
   exportBundle(join(dir, 'bundle'), [
     '--random-init',
     '11',

@@ -14,7 +14,7 @@ import { ModelStages } from '../../src/service/model-stages.js';
 import type { Frame } from '../../src/sources/frame.js';
 import type { FrameJob } from '../../src/pipeline/stages.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const cv = loadOpenCV();
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');

@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { requirePython } from '../helpers/require-tools.js';
 
 const PYTHON = '/usr/bin/python3';
 const CHECKER = join(ROOT, 'deploy', 'check-trt-ops.py');
-const hasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'trt-ops-'));
 
 const MATRIX = `# Supported ONNX Operators
@@ -57,9 +57,8 @@ function runChecker(model: string): {
   return { status: r.status, report: JSON.parse(r.stdout) };
 }
 
-const skip = hasOnnx ? false : 'python3-onnx is not installed';
-
-test('a graph of supported ops within the restrictions passes', { skip }, () => {
+test('a graph of supported ops within the restrictions passes', () => {
+  requirePython(['onnx', 'numpy'], PYTHON);
   const model = makeModel(
     'clean',
     `
@@ -78,13 +77,11 @@ outputs = [h.make_tensor_value_info('u', T.FLOAT, None)]
   );
 });
 
-test(
-  'unsupported ops, computed constant inputs, TopK unsorted, a bad Resize and the opset are reported',
-  { skip },
-  () => {
-    const model = makeModel(
-      'bad',
-      `
+test('unsupported ops, computed constant inputs, TopK unsorted, a bad Resize and the opset are reported', () => {
+  requirePython(['onnx', 'numpy'], PYTHON);
+  const model = makeModel(
+    'bad',
+    `
 inits = [nh.from_array(np.array([2], dtype=np.int64), 'k'), nh.from_array(np.array([1.0, 2.0], dtype=np.float32), 'scales')]
 nodes = [h.make_node('Hardmax', ['x'], ['hm']),
          h.make_node('TopK', ['hm', 'k'], ['v', 'i'], axis=1, sorted=0),
@@ -93,19 +90,18 @@ nodes = [h.make_node('Hardmax', ['x'], ['hm']),
          h.make_node('Resize', ['x', '', 'scales'], ['r'], mode='cubic')]
 outputs = [h.make_tensor_value_info('u', T.FLOAT, None), h.make_tensor_value_info('r', T.FLOAT, None)]
 `,
-      21,
+    21,
+  );
+  const { status, report } = runChecker(model);
+  assert.equal(status, 1);
+  const has = (re: RegExp) =>
+    assert.ok(
+      report.problems.some((p) => re.test(p)),
+      `${re} in ${JSON.stringify(report.problems)}`,
     );
-    const { status, report } = runChecker(model);
-    assert.equal(status, 1);
-    const has = (re: RegExp) =>
-      assert.ok(
-        report.problems.some((p) => re.test(p)),
-        `${re} in ${JSON.stringify(report.problems)}`,
-      );
-    has(/^Hardmax \(x1\) is not supported/);
-    has(/TopK .*sorted must be 1/);
-    has(/Unsqueeze .*input `axes` is computed/);
-    has(/Resize .*mode cubic unsupported/);
-    has(/opset 21 is outside the supported range 9\.\.20/);
-  },
-);
+  has(/^Hardmax \(x1\) is not supported/);
+  has(/TopK .*sorted must be 1/);
+  has(/Unsqueeze .*input `axes` is computed/);
+  has(/Resize .*mode cubic unsupported/);
+  has(/opset 21 is outside the supported range 9\.\.20/);
+});

@@ -15,7 +15,7 @@ import mqtt from 'mqtt';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { signIn, userEntry, type DashboardClient } from '../helpers/dashboard-session.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { DT, decodeSparkplug, encodeSparkplug } from './sparkplug-proto.js';
 
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
@@ -64,6 +64,7 @@ cameras:
     className: screw
     source:
       kind: trigger
+      http: true
       captureTimeoutMs: 1500
       inner: { kind: videocapture, uri: 'http://127.0.0.1:${deadPort}/cam.mjpg', reconnect: { initialMs: 200, maxMs: 400 } }
 mqtt:
@@ -336,7 +337,16 @@ log: { pretty: never }
       15_000,
     );
 
-    // 9. a trigger camera whose camera is down answers its trigger with trigger-timeout
+    // 9. HTTP triggers only where the camera's source says http: true (press does not)
+    const noHttp = await post('/api/cameras/press/trigger', { partId: 'PART-X' });
+    assert.equal(noHttp.status, 409);
+    assert.match(
+      ((await noHttp.json()) as { error: string }).error,
+      /takes no HTTP triggers.*source\.http: true/,
+    );
+    assert.equal((await camera('press')).triggerable, false, 'no trigger button without http: true');
+    assert.equal((await camera('gate')).triggerable, true);
+    // a trigger camera whose camera is down answers its trigger with trigger-timeout
     assert.equal((await post('/api/cameras/gate/trigger', { partId: 'PART-3' })).status, 200);
     const timedOut = await waitFor('the result of PART-3', () => {
       const r = json(lastOn('op/gate/result'));

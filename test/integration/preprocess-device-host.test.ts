@@ -14,7 +14,7 @@ import { Preprocessor } from '../../src/preprocess/preprocess.js';
 import type { Rect, Rotation } from '../../src/geometry/map-to-frame.js';
 import type { DeviceFrame } from '../../src/preprocess/tensor.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
-import { FIXTURE } from '../helpers/shared.js';
+import { FIXTURE } from '../helpers/fixtures.js';
 
 const cv = loadOpenCV();
 const hasGpu = existsSync('/dev/nvidia0') || existsSync('/dev/nvhost-ctrl-gpu');

@@ -10,10 +10,11 @@ import { BicubicResizer } from '../../src/preprocess/pil-resample.js';
 import type { Rect, Rotation } from '../../src/geometry/map-to-frame.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { readNpy } from '../../src/util/npy.js';
-import { FIXTURE, skipWithoutShared } from '../helpers/shared.js';
-import { runPython, skipWithoutPython } from '../helpers/python-ref.js';
+import { FIXTURE } from '../helpers/fixtures.js';
+import { runPython } from '../helpers/python-ref.js';
+import { requirePython } from '../helpers/require-tools.js';
 
-const skip = skipWithoutPython(['numpy', 'PIL', 'torch', 'torchvision']);
+const PY_MODULES = ['numpy', 'PIL', 'torch', 'torchvision'];
 /** Both implementations are held to the same reference. */
 const KERNELS = ['simd', 'reference'] as const;
 const cv = loadOpenCV();
@@ -134,134 +135,124 @@ const SIZES: [number, number, number][] = [
   [5, 3, 1],
 ];
 
-test(
-  'bicubic resize equals PIL Image.resize(BICUBIC), and both kernels equal torchvision, bit for bit',
-  { skip },
-  (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'pil-'));
-    try {
-      const jobs: Job[] = SIZES.map(([w, h, s], i) => {
-        const png = join(dir, `img${i}.png`);
-        cv.imwrite(png, new cv.Mat(testImage(w, h, i + 1), h, w, cv.CV_8UC3));
-        const torch = join(dir, `torch${i}.npy`);
-        return { png, out: join(dir, `pil${i}.npy`), size: s, mode: 'RGB', rotate: 0, roi: null, torch };
-      });
-      runJobs(dir, jobs);
-      SIZES.forEach(([w, h, s], i) => {
-        const mat = cv.imread(jobs[i].png);
-        const want = readNpy(jobs[i].out).data as Uint8Array;
-        const got = ourResizeRgb(mat, s);
-        const diff = maxAbs(got, want);
-        t.diagnostic(`${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255`);
+test('bicubic resize equals PIL Image.resize(BICUBIC), and both kernels equal torchvision, bit for bit', (t) => {
+  requirePython(PY_MODULES);
+  const dir = mkdtempSync(join(tmpdir(), 'pil-'));
+  try {
+    const jobs: Job[] = SIZES.map(([w, h, s], i) => {
+      const png = join(dir, `img${i}.png`);
+      cv.imwrite(png, new cv.Mat(testImage(w, h, i + 1), h, w, cv.CV_8UC3));
+      const torch = join(dir, `torch${i}.npy`);
+      return { png, out: join(dir, `pil${i}.npy`), size: s, mode: 'RGB', rotate: 0, roi: null, torch };
+    });
+    runJobs(dir, jobs);
+    SIZES.forEach(([w, h, s], i) => {
+      const mat = cv.imread(jobs[i].png);
+      const want = readNpy(jobs[i].out).data as Uint8Array;
+      const got = ourResizeRgb(mat, s);
+      const diff = maxAbs(got, want);
+      t.diagnostic(`${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255`);
+      assert.equal(
+        diff,
+        0,
+        `${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255, ${countDiff(got, want)} values differ`,
+      );
+      const official = readNpy(jobs[i].torch!).data as Float32Array;
+      for (const kernel of KERNELS) {
+        const tensor = new Preprocessor({ size: s, kernel }).frame(mat).data;
+        const n = countDiff(tensor, official);
         assert.equal(
-          diff,
+          n,
           0,
-          `${w}x${h} -> ${s}: max |ours - PIL| = ${diff}/255, ${countDiff(got, want)} values differ`,
+          `${kernel} ${w}x${h} -> ${s}: max |ours - torchvision| = ${maxAbs(tensor, official)}`,
         );
-        const official = readNpy(jobs[i].torch!).data as Float32Array;
-        for (const kernel of KERNELS) {
-          const tensor = new Preprocessor({ size: s, kernel }).frame(mat).data;
-          const n = countDiff(tensor, official);
-          assert.equal(
-            n,
-            0,
-            `${kernel} ${w}x${h} -> ${s}: max |ours - torchvision| = ${maxAbs(tensor, official)}`,
-          );
-        }
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
-test(
-  'full preprocessing equals the official torchvision transform, with ROI, rotation and grey frames',
-  { skip },
-  () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pil-'));
-    try {
-      const png = join(dir, 'frame.png');
-      const w = 1920;
-      const h = 1080;
-      cv.imwrite(png, new cv.Mat(testImage(w, h, 99), h, w, cv.CV_8UC3));
-      const grey = join(dir, 'grey.png');
-      cv.imwrite(grey, cv.imread(png).cvtColor(cv.COLOR_BGR2GRAY));
-      const cases: { size: number; rotate: Rotation; roi: Rect | null; mode: 'RGB' | 'L' }[] = [
-        { size: 518, rotate: 0, roi: null, mode: 'RGB' },
-        { size: 518, rotate: 0, roi: { x: 301, y: 97, width: 777, height: 555 }, mode: 'RGB' },
-        { size: 336, rotate: 90, roi: null, mode: 'RGB' },
-        { size: 336, rotate: 90, roi: { x: 100, y: 1200, width: 500, height: 333 }, mode: 'RGB' },
-        { size: 224, rotate: 180, roi: { x: 0, y: 5, width: 1900, height: 1000 }, mode: 'RGB' },
-        { size: 224, rotate: 270, roi: { x: 17, y: 1500, width: 1063, height: 420 }, mode: 'RGB' },
-        { size: 224, rotate: 0, roi: null, mode: 'L' },
-      ];
-      const jobs: Job[] = cases.map((c, i) => ({
-        png: c.mode === 'L' ? grey : png,
-        out: join(dir, `pil${i}.npy`),
-        torch: join(dir, `torch${i}.npy`),
-        size: c.size,
-        mode: c.mode,
-        rotate: c.rotate,
-        roi: c.roi,
-      }));
-      runJobs(dir, jobs);
-      const frame = cv.imread(png);
-      const greyFrame = cv.imread(grey, cv.IMREAD_GRAYSCALE);
-      const rgbBytes = frame.cvtColor(cv.COLOR_BGR2RGB).getData();
-      cases.forEach((c, i) => {
-        for (const kernel of KERNELS) {
-          const p = new Preprocessor({ size: c.size, kernel });
-          const view = { rotate: c.rotate, roi: c.roi ?? undefined };
-          const want = readNpy(jobs[i].torch!).data as Float32Array;
-          const t = p.frame(c.mode === 'L' ? greyFrame : frame, view);
-          const label = `${kernel} ${JSON.stringify(c)}`;
-          assert.equal(
-            countDiff(t.data, want),
-            0,
-            `${label}: max |ours - torchvision| = ${maxAbs(t.data, want)}`,
-          );
-          if (c.mode === 'RGB') {
-            const fromRgb = p.rgb(rgbBytes, w, h, view);
-            assert.equal(countDiff(fromRgb.data, want), 0, `${label} (raw RGB input)`);
-          }
-          const up = c.rotate === 90 || c.rotate === 270 ? { width: h, height: w } : { width: w, height: h };
-          assert.deepEqual(t.source, {
-            width: w,
-            height: h,
-            rotate: c.rotate,
-            roi: c.roi ?? { x: 0, y: 0, ...up },
-          });
+test('full preprocessing equals the official torchvision transform, with ROI, rotation and grey frames', () => {
+  requirePython(PY_MODULES);
+  const dir = mkdtempSync(join(tmpdir(), 'pil-'));
+  try {
+    const png = join(dir, 'frame.png');
+    const w = 1920;
+    const h = 1080;
+    cv.imwrite(png, new cv.Mat(testImage(w, h, 99), h, w, cv.CV_8UC3));
+    const grey = join(dir, 'grey.png');
+    cv.imwrite(grey, cv.imread(png).cvtColor(cv.COLOR_BGR2GRAY));
+    const cases: { size: number; rotate: Rotation; roi: Rect | null; mode: 'RGB' | 'L' }[] = [
+      { size: 518, rotate: 0, roi: null, mode: 'RGB' },
+      { size: 518, rotate: 0, roi: { x: 301, y: 97, width: 777, height: 555 }, mode: 'RGB' },
+      { size: 336, rotate: 90, roi: null, mode: 'RGB' },
+      { size: 336, rotate: 90, roi: { x: 100, y: 1200, width: 500, height: 333 }, mode: 'RGB' },
+      { size: 224, rotate: 180, roi: { x: 0, y: 5, width: 1900, height: 1000 }, mode: 'RGB' },
+      { size: 224, rotate: 270, roi: { x: 17, y: 1500, width: 1063, height: 420 }, mode: 'RGB' },
+      { size: 224, rotate: 0, roi: null, mode: 'L' },
+    ];
+    const jobs: Job[] = cases.map((c, i) => ({
+      png: c.mode === 'L' ? grey : png,
+      out: join(dir, `pil${i}.npy`),
+      torch: join(dir, `torch${i}.npy`),
+      size: c.size,
+      mode: c.mode,
+      rotate: c.rotate,
+      roi: c.roi,
+    }));
+    runJobs(dir, jobs);
+    const frame = cv.imread(png);
+    const greyFrame = cv.imread(grey, cv.IMREAD_GRAYSCALE);
+    const rgbBytes = frame.cvtColor(cv.COLOR_BGR2RGB).getData();
+    cases.forEach((c, i) => {
+      for (const kernel of KERNELS) {
+        const p = new Preprocessor({ size: c.size, kernel });
+        const view = { rotate: c.rotate, roi: c.roi ?? undefined };
+        const want = readNpy(jobs[i].torch!).data as Float32Array;
+        const t = p.frame(c.mode === 'L' ? greyFrame : frame, view);
+        const label = `${kernel} ${JSON.stringify(c)}`;
+        assert.equal(
+          countDiff(t.data, want),
+          0,
+          `${label}: max |ours - torchvision| = ${maxAbs(t.data, want)}`,
+        );
+        if (c.mode === 'RGB') {
+          const fromRgb = p.rgb(rgbBytes, w, h, view);
+          assert.equal(countDiff(fromRgb.data, want), 0, `${label} (raw RGB input)`);
         }
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-);
+        const up = c.rotate === 90 || c.rotate === 270 ? { width: h, height: w } : { width: w, height: h };
+        assert.deepEqual(t.source, {
+          width: w,
+          height: h,
+          rotate: c.rotate,
+          roi: c.roi ?? { x: 0, y: 0, ...up },
+        });
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
-test(
-  'preprocessing the fixture PNGs reproduces the official inputs/*.npy',
-  { skip: skipWithoutShared },
-  (t) => {
-    let checked = 0;
-    for (const c of ['tiny_s126', 'tiny_s154']) {
-      const size = Number(c.slice('tiny_s'.length));
-      for (const f of readdirSync(join(FIXTURE, c, 'inputs'))) {
-        const want = readNpy(join(FIXTURE, c, 'inputs', f));
-        assert.deepEqual(want.shape, [3, size, size]);
-        const image = cv.imread(join(FIXTURE, 'images', f.replace(/\.npy$/, '.png')));
-        for (const kernel of KERNELS) {
-          const got = new Preprocessor({ size, kernel }).frame(image);
-          const err = maxAbs(got.data, want.data as Float32Array);
-          t.diagnostic(
-            `${kernel} ${c}/${f}: max abs error of the normalised tensor vs the official input: ${err}`,
-          );
-          assert.equal(err, 0, `${kernel} ${c}/${f}: max abs error of the normalised tensor ${err}`);
-          checked++;
-        }
+test('preprocessing the fixture PNGs reproduces the official inputs/*.npy', (t) => {
+  let checked = 0;
+  for (const c of ['tiny_s126', 'tiny_s154']) {
+    const size = Number(c.slice('tiny_s'.length));
+    for (const f of readdirSync(join(FIXTURE, c, 'inputs'))) {
+      const want = readNpy(join(FIXTURE, c, 'inputs', f));
+      assert.deepEqual(want.shape, [3, size, size]);
+      const image = cv.imread(join(FIXTURE, 'images', f.replace(/\.npy$/, '.png')));
+      for (const kernel of KERNELS) {
+        const got = new Preprocessor({ size, kernel }).frame(image);
+        const err = maxAbs(got.data, want.data as Float32Array);
+        t.diagnostic(
+          `${kernel} ${c}/${f}: max abs error of the normalised tensor vs the official input: ${err}`,
+        );
+        assert.equal(err, 0, `${kernel} ${c}/${f}: max abs error of the normalised tensor ${err}`);
+        checked++;
       }
     }
-    assert.equal(checked, 4 * KERNELS.length);
-  },
-);
+  }
+  assert.equal(checked, 4 * KERNELS.length);
+});

@@ -7,11 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractRegions } from '../../src/postprocess/regions.js';
+import { requirePython } from '../helpers/require-tools.js';
 
 const PY = '/usr/bin/python3';
-const probe = spawnSync(PY, ['-c', 'import scipy.ndimage, numpy'], { encoding: 'utf8' });
-const skip =
-  probe.status === 0 ? false : `${PY} with numpy and scipy is needed: ${probe.stderr || probe.error}`;
 
 const SCRIPT = `
 import json, sys
@@ -61,7 +59,8 @@ function blobMap(S: number, seed: number): Float32Array {
 }
 
 for (const seed of [1, 2, 3, 4]) {
-  test(`regions match scipy.ndimage on random blobs (seed ${seed})`, { skip }, () => {
+  test(`regions match scipy.ndimage on random blobs (seed ${seed})`, () => {
+    requirePython(['numpy', 'scipy.ndimage'], PY);
     const S = 96;
     const thr = 0.5;
     const map = blobMap(S, seed);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { declaredMetrics, grafanaMetricNames } from '../helpers/grafana.js';
 
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');

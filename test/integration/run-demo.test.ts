@@ -3,36 +3,26 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT, FIXTURE, hasShared } from '../helpers/shared.js';
-import { loadOpenCV } from '../../src/util/opencv.js';
+import { ROOT, FIXTURE } from '../helpers/fixtures.js';
+import { requireDemoBundle } from '../helpers/require-tools.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
-const skip = existsSync(join(BUNDLE, 'manifest.json'))
-  ? false
-  : `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`;
 
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
-/** A folder of real image files: the official fixture's PNGs, or one drawn here with OpenCV. */
+/** A folder of real image files: the official fixture's PNGs. */
 function imageFolder(dir: string): string {
   const folder = join(dir, 'images');
   mkdirSync(folder);
-  if (hasShared) {
-    for (const f of readdirSync(join(FIXTURE, 'images')))
-      copyFileSync(join(FIXTURE, 'images', f), join(folder, f));
-  } else {
-    const cv = loadOpenCV();
-    const img = new cv.Mat(300, 400, cv.CV_8UC3, [90, 90, 90]);
-    img.drawCircle(new cv.Point2(200, 150), 60, new cv.Vec3(20, 20, 200), -1);
-    cv.imwrite(join(folder, 'part.png'), img);
-  }
+  for (const f of readdirSync(join(FIXTURE, 'images')))
+    copyFileSync(join(FIXTURE, 'images', f), join(folder, f));
   return folder;
 }
 
@@ -99,8 +89,9 @@ async function stopService(proc: ChildProcess): Promise<number | null> {
 
 test(
   'run publishes events that mosquitto_sub and mqtt.js see on an external Mosquitto',
-  { skip, timeout: 120_000 },
+  { timeout: 120_000 },
   async () => {
+    requireDemoBundle(BUNDLE);
     const broker = new Mosquitto();
     await broker.start();
     try {
@@ -169,8 +160,9 @@ test(
 
 test(
   'run starts an embedded broker when no url is configured, and a bad config exits non-zero',
-  { skip, timeout: 120_000 },
+  { timeout: 120_000 },
   async () => {
+    requireDemoBundle(BUNDLE);
     const dir = mkdtempSync(join(tmpdir(), 'run-emb-'));
     const port = await freePort();
     const cfg = writeConfig(

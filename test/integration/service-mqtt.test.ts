@@ -5,22 +5,21 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { requireDemoBundle } from '../helpers/require-tools.js';
 import { DT, encodeSparkplug } from './sparkplug-proto.js';
 
 const BUNDLE = join(ROOT, 'models', 'bundles', 'demo-untrained');
-const skip = existsSync(join(BUNDLE, 'manifest.json'))
-  ? false
-  : `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`;
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
-test('triggers and commands over MQTT drive the running service', { skip, timeout: 180_000 }, async () => {
+test('triggers and commands over MQTT drive the running service', { timeout: 180_000 }, async () => {
+  requireDemoBundle(BUNDLE);
   const broker = new Mosquitto();
   await broker.start();
   const dir = mkdtempSync(join(tmpdir(), 'svc-mqtt-'));
@@ -151,6 +150,10 @@ log: { pretty: never }
     const r6 = await response('status', 't6');
     assert.equal(r6.ok, true);
     assert.match(JSON.stringify(r6), /metal nut/);
+    // docs/mqtt.md: the connection and the outbox's depth
+    const st = r6.result as { mqtt: { connected: boolean; outboxDepth?: number } };
+    assert.equal(st.mqtt.connected, true);
+    assert.equal(typeof st.mqtt.outboxDepth, 'number', JSON.stringify(st.mqtt));
     assert.equal(svc.exitCode, null, 'the service is still running after bad commands');
   } finally {
     svc.kill('SIGTERM');

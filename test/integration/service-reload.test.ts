@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { TINY_ARCH, exportBundle, writeArch, writeBytesOnlyVocab } from '../helpers/export-bundle.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { decodeSparkplug } from './sparkplug-proto.js';

@@ -13,7 +13,7 @@ import { createCameraSource } from '../../src/sources/create.js';
 import type { SourceStateEvent } from '../../src/sources/source.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { createFakeStages } from '../helpers/fake-pipeline-stages.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const cv = loadOpenCV();
 

@@ -13,6 +13,20 @@ import { Decider } from '../../src/postprocess/decide.js';
 import { thresholdMetrics } from '../../src/mqtt/sparkplug/metrics.js';
 import { decodeSparkplug, encodeSparkplug, DT, type DecodedPayload } from './sparkplug-proto.js';
 
+/** Normative statements of the Sparkplug B 3.0 specification (tck ids), checked below. */
+const SPEC = {
+  nbirthBdSeq:
+    "[tck-id-message-flow-edge-node-birth-publish-nbirth-payload-bdSeq] The Edge Node's NBIRTH payload MUST include a metric with the name of 'bdSeq' the datatype of INT64",
+  willBdSeq:
+    "[tck-id-message-flow-edge-node-birth-publish-will-message-payload-bdSeq] The Edge Node's MQTT Will Message's payload MUST include a metric with the name of 'bdSeq', the datatype of INT64",
+  rebirthNoAlias:
+    "[tck-id-operational-behavior-data-commands-rebirth-name-aliases] When aliases are being used by an Edge Node an NBIRTH message MUST NOT include an alias for the 'Node Control/Rebirth' metric.",
+  dataNoDatatype:
+    '[tck-id-payloads-metric-datatype-not-req] The datatype SHOULD NOT be included with metric definitions in NDATA, NCMD, DDATA, and DCMD messages.',
+  birthDatatype:
+    '[tck-id-payloads-metric-datatype-req] The datatype MUST be included with each metric definition in NBIRTH and DBIRTH messages.',
+};
+
 const broker = new Mosquitto();
 before(async () => broker.start());
 after(async () => broker.stop());
@@ -124,12 +138,19 @@ test('NBIRTH and one DBIRTH per camera: seq, bdSeq, names, aliases and datatypes
     assert.equal(nbirth.p.seq, 0);
     assert.ok(nbirth.p.timestamp! > 0);
     const bd = metric(nbirth.p, 'bdSeq');
-    assert.equal(bd.datatype, DT.UInt64);
+    assert.equal(bd.datatype, DT.Int64, SPEC.nbirthBdSeq);
     assert.equal(bd.value, node.currentBdSeq);
     assert.equal(bd.value, 0, 'first session of a fresh state file');
     const rebirth = metric(nbirth.p, 'Node Control/Rebirth');
     assert.equal(rebirth.datatype, DT.Boolean);
     assert.equal(rebirth.value, false);
+    assert.ok(
+      nbirth.p.metrics.some((m) => m.alias !== undefined),
+      'the node uses aliases (so the rule below applies)',
+    );
+    assert.equal(rebirth.alias, undefined, SPEC.rebirthNoAlias);
+    for (const m of nbirth.p.metrics)
+      assert.notEqual(m.datatype, undefined, `${m.name}: ${SPEC.birthDatatype}`);
 
     const d1 = obs.of('DBIRTH', 'cam1')[0].p;
     const d2 = obs.of('DBIRTH', 'cam2')[0].p;
@@ -148,7 +169,7 @@ test('NBIRTH and one DBIRTH per camera: seq, bdSeq, names, aliases and datatypes
       ['Config/Thresholds/Clear', DT.Double],
     ];
     for (const [name, dt] of expected) {
-      assert.equal(metric(d1, name).datatype, dt, name);
+      assert.equal(metric(d1, name).datatype, dt, `${name}: ${SPEC.birthDatatype}`);
       assert.equal(typeof metric(d1, name).alias, 'number', `${name} has an alias`);
     }
     assert.equal(metric(d1, 'Config/Class Name').value, 'screw');
@@ -190,6 +211,10 @@ test('DDATA only for changed metrics, alias-only, with seq wrapping 255 -> 0', a
       first.metrics.every((m) => m.name === undefined),
       'DDATA carries aliases, not names',
     );
+    for (const m of ddata.flatMap((d) => d.p.metrics)) {
+      assert.equal(m.datatype, undefined, `alias ${m.alias}: ${SPEC.dataNoDatatype}`);
+      assert.equal(typeof m.value, 'number', 'the value is there without its datatype');
+    }
     assert.ok(Math.abs((first.metrics[0].value as number) - 0.25) < 1e-6);
     // the whole session's sequence: NBIRTH 0, DBIRTH 1, then DDATA 2, 3, ... wrapping after 255
     const seqs = [...obs.of('NBIRTH'), ...obs.of('DBIRTH'), ...ddata].map((m) => m.p.seq);
@@ -221,7 +246,7 @@ test('the will is an NDEATH at QoS 1 whose bdSeq matches the NBIRTH; a new sessi
     assert.equal(obs.of('NDEATH')[0].qos, 1, 'the will is QoS 1');
     const death = obs.of('NDEATH')[0].p;
     assert.equal(metric(death, 'bdSeq').value, bd1);
-    assert.equal(metric(death, 'bdSeq').datatype, DT.UInt64);
+    assert.equal(metric(death, 'bdSeq').datatype, DT.Int64, SPEC.willBdSeq);
     // the node reconnects by itself with bdSeq 255 + 1 = 0 (wrap) and births again
     await obs.waitFor('second NBIRTH', () => obs.of('NBIRTH').length === 2);
     const n2 = obs.of('NBIRTH')[1].p;
@@ -267,6 +292,54 @@ test('NCMD Node Control/Rebirth republishes NBIRTH (seq 0, same bdSeq) and every
     await obs.publish(`spBv1.0/${group}/NCMD/edge1`, Buffer.from([0xff, 0xff, 0xff]));
     node.update('cam1', { score: 0.1 });
     await obs.waitFor('DDATA after garbage', () => obs.of('DDATA').length === 2);
+  } finally {
+    await node.stop();
+    await obs.close();
+  }
+});
+
+test("commands without datatypes, as the specification recommends, are read with the births' datatypes", async () => {
+  const { opts, group } = setup({ cameras: [{ id: 'cam1', className: 'screw' }] });
+  const obs = new Observer();
+  await obs.open(group);
+  const decider = new Decider({
+    id: 'cam1',
+    className: 'screw',
+    thresholds: { image: 0.5, pixel: 0.4, minRegionAreaPct: 0 },
+    decision: { k: 1, n: 1, cooldownMs: 0, severity: { warning: 0.6, critical: 0.9 } },
+  });
+  const node = new SparkplugNode(opts);
+  node.onWrite((w) => {
+    const r = decider.applySettings({ className: w.className, thresholds: w.thresholds });
+    return { className: r.className, ...thresholdMetrics(r.thresholds) };
+  });
+  node.start();
+  try {
+    await obs.waitFor('births', () => obs.of('DBIRTH').length === 1);
+    const birth = obs.of('DBIRTH', 'cam1')[0].p;
+    // SPEC.dataNoDatatype: a DCMD by alias with no datatype, the value in the field of the birth's type
+    await obs.publish(
+      `spBv1.0/${group}/DCMD/edge1/cam1`,
+      encodeSparkplug({
+        timestamp: Date.now(),
+        metrics: [
+          { alias: metric(birth, 'Config/Thresholds/Image').alias, double_value: 0.65 },
+          { alias: metric(birth, 'Config/Class Name').alias, string_value: 'hex bolt' },
+        ],
+      }),
+    );
+    await obs.waitFor('DDATA after write', () => obs.of('DDATA', 'cam1').length === 1);
+    assert.equal(decider.getThresholds().image, 0.65);
+    assert.equal(decider.getClassName(), 'hex bolt');
+    // and an NCMD rebirth by name without a datatype (the NBIRTH gave it no alias to use)
+    await obs.publish(
+      `spBv1.0/${group}/NCMD/edge1`,
+      encodeSparkplug({
+        timestamp: Date.now(),
+        metrics: [{ name: 'Node Control/Rebirth', boolean_value: true }],
+      }),
+    );
+    await obs.waitFor('rebirth', () => obs.of('NBIRTH').length === 2);
   } finally {
     await node.stop();
     await obs.close();

@@ -36,7 +36,7 @@ message Payload {
 `;
 
 /** Sparkplug B datatype numbers (specification, "Data Types"). */
-export const DT = { Int32: 3, UInt64: 8, Float: 9, Double: 10, Boolean: 11, String: 12 } as const;
+export const DT = { Int32: 3, Int64: 4, UInt64: 8, Float: 9, Double: 10, Boolean: 11, String: 12 } as const;
 
 export interface DecodedMetric {
   name?: string;
@@ -77,7 +77,7 @@ export function decodeSparkplug(buf: Uint8Array): DecodedPayload {
 export function encodeSparkplug(p: {
   timestamp?: number;
   seq?: number;
-  metrics: { name?: string; alias?: number; datatype: number; [valueField: string]: unknown }[];
+  metrics: { name?: string; alias?: number; datatype?: number; [valueField: string]: unknown }[];
 }): Buffer {
   const msg = Payload.fromObject(p);
   return Buffer.from(Payload.encode(msg).finish());

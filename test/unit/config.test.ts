@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadConfigFile, parseConfigText, ConfigError } from '../../src/config/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const minimal = `
 model: { bundle: models/bundles/demo-untrained }

@@ -15,14 +15,14 @@ import {
   type EventInput,
 } from '../../src/events/anomaly-event.js';
 import { eventIdTime, isEventId, newEventId } from '../../src/events/ids.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const schema = JSON.parse(readFileSync(join(ROOT, 'src/events/anomaly-event.schema.json'), 'utf8'));
 
 type Validate = ((doc: unknown) => boolean) & { errors?: unknown };
 
-// Ajv 8 (the 2020-12 build) is not a direct dependency yet: it ships inside node_modules with
-// ajv-formats and fastify. Find it there; without it the Ajv test skips and says why.
+// Ajv 8 (the 2020-12 build) with ajv-formats, devDependencies (npm ci installs them); also found
+// where fastify ships them. Without it the Ajv tests fail and say why.
 function loadAjv(): { compile: (s: object) => Validate } | string {
   const req = createRequire(import.meta.url);
   for (const anchor of [
@@ -42,10 +42,13 @@ function loadAjv(): { compile: (s: object) => Validate } | string {
       // try the next place
     }
   }
-  return 'Ajv 8 with draft 2020-12 support not found in node_modules';
+  return 'Ajv 8 with draft 2020-12 support not found in node_modules: `npm ci` installs it (devDependencies ajv, ajv-formats; scripts/setup.sh runs it)';
 }
 const ajvOrWhy = loadAjv();
-const ajv = typeof ajvOrWhy === 'string' ? undefined : ajvOrWhy;
+function needAjv(): { compile: (s: object) => Validate } {
+  if (typeof ajvOrWhy === 'string') throw new Error(ajvOrWhy);
+  return ajvOrWhy;
+}
 
 function input(over: Partial<EventInput> = {}): EventInput {
   return {
@@ -116,44 +119,40 @@ test('the schema file declares draft 2020-12 and carries the version in its $id'
   assert.equal(schema.properties.schemaVersion.const, EVENT_SCHEMA_VERSION);
 });
 
-test(
-  'built raise and clear events validate against the JSON Schema (Ajv)',
-  { skip: ajv ? false : (ajvOrWhy as string) },
-  () => {
-    const validate = ajv!.compile(schema);
-    const raise = attachSnapshots(buildEvent(input()), [snap, { ...snap, id: 'x-overlay', kind: 'overlay' }]);
-    const clear = buildEvent(
-      input({
-        transition: 'clear',
-        active: false,
-        alarmId: raise.id,
-        anomalous: false,
-        severity: 'info',
-        partId: undefined,
-        alarm: {
-          raisedAtWall: Date.UTC(2026, 0, 2, 3, 4, 5),
-          peakScore: 0.9,
-          frames: 3,
-          clearedAtWall: Date.UTC(2026, 0, 2, 3, 4, 9),
-        },
-        regions: [],
-        regionCount: 0,
-        model: { ...input().model, kind: 'untrained-test', untrained: true, checkpoints: {} },
-        timings: undefined,
-      }),
-    );
-    for (const ev of [raise, clear]) {
-      // a JSON round trip: what subscribers get
-      const wire = JSON.parse(JSON.stringify(ev));
-      assert.equal(validate(wire), true, JSON.stringify(validate.errors));
-    }
-    assert.equal(clear.alarm.durationMs, 4000);
-    assert.equal(raise.snapshots.length, 2);
-  },
-);
+test('built raise and clear events validate against the JSON Schema (Ajv)', () => {
+  const validate = needAjv().compile(schema);
+  const raise = attachSnapshots(buildEvent(input()), [snap, { ...snap, id: 'x-overlay', kind: 'overlay' }]);
+  const clear = buildEvent(
+    input({
+      transition: 'clear',
+      active: false,
+      alarmId: raise.id,
+      anomalous: false,
+      severity: 'info',
+      partId: undefined,
+      alarm: {
+        raisedAtWall: Date.UTC(2026, 0, 2, 3, 4, 5),
+        peakScore: 0.9,
+        frames: 3,
+        clearedAtWall: Date.UTC(2026, 0, 2, 3, 4, 9),
+      },
+      regions: [],
+      regionCount: 0,
+      model: { ...input().model, kind: 'untrained-test', untrained: true, checkpoints: {} },
+      timings: undefined,
+    }),
+  );
+  for (const ev of [raise, clear]) {
+    // a JSON round trip: what subscribers get
+    const wire = JSON.parse(JSON.stringify(ev));
+    assert.equal(validate(wire), true, JSON.stringify(validate.errors));
+  }
+  assert.equal(clear.alarm.durationMs, 4000);
+  assert.equal(raise.snapshots.length, 2);
+});
 
-test('Ajv and zod both reject broken documents', { skip: ajv ? false : (ajvOrWhy as string) }, () => {
-  const validate = ajv!.compile(schema);
+test('Ajv and zod both reject broken documents', () => {
+  const validate = needAjv().compile(schema);
   const good = JSON.parse(JSON.stringify(buildEvent(input())));
   const broken: [string, Record<string, unknown>][] = [
     ['missing id', { ...good, id: undefined }],

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GaussianFilter, gaussianFilter, gaussianKernel1d } from '../../src/postprocess/gaussian.js';
 import { readNpy } from '../../src/util/npy.js';
-import { FIXTURE, skipWithoutShared } from '../helpers/shared.js';
+import { FIXTURE } from '../helpers/fixtures.js';
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
@@ -13,32 +13,28 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test(
-  'smoothed maps are bit-identical to the official gaussian_filter(sigma=4) outputs',
-  { skip: skipWithoutShared },
-  () => {
-    let checked = 0;
-    for (const c of ['tiny_s126', 'tiny_s154']) {
-      const dir = join(FIXTURE, c, 'outputs');
-      for (const f of readdirSync(dir).filter((n) => n.endsWith('__anomaly_map.npy'))) {
-        const map = readNpy(join(dir, f));
-        const want = readNpy(join(dir, f.replace('__anomaly_map.npy', '__anomaly_map_gauss4.npy')));
-        const [h, w] = map.shape;
-        for (const kernel of ['simd', 'reference'] as const) {
-          const got = gaussianFilter(map.data as Float32Array, h, w, { kernel });
-          assert.equal(maxAbsDiff(got, want.data as Float32Array), 0, `${kernel} ${c}/${f}`);
-          assert.deepEqual(
-            Buffer.from(got.buffer),
-            Buffer.from((want.data as Float32Array).buffer),
-            `${kernel} ${c}/${f} bits`,
-          );
-          checked++;
-        }
+test('smoothed maps are bit-identical to the official gaussian_filter(sigma=4) outputs', () => {
+  let checked = 0;
+  for (const c of ['tiny_s126', 'tiny_s154']) {
+    const dir = join(FIXTURE, c, 'outputs');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('__anomaly_map.npy'))) {
+      const map = readNpy(join(dir, f));
+      const want = readNpy(join(dir, f.replace('__anomaly_map.npy', '__anomaly_map_gauss4.npy')));
+      const [h, w] = map.shape;
+      for (const kernel of ['simd', 'reference'] as const) {
+        const got = gaussianFilter(map.data as Float32Array, h, w, { kernel });
+        assert.equal(maxAbsDiff(got, want.data as Float32Array), 0, `${kernel} ${c}/${f}`);
+        assert.deepEqual(
+          Buffer.from(got.buffer),
+          Buffer.from((want.data as Float32Array).buffer),
+          `${kernel} ${c}/${f} bits`,
+        );
+        checked++;
       }
     }
-    assert.equal(checked, 24);
-  },
-);
+  }
+  assert.equal(checked, 24);
+});
 
 test('kernel is normalised, symmetric and 2*int(4*sigma+0.5)+1 taps long', () => {
   for (const sigma of [0.7, 1, 2.5, 4]) {

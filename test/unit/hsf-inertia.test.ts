@@ -9,7 +9,7 @@ import { gramFloat64 } from '../../src/hsf/gram.js';
 import { DEFAULT_KMEANS, KMeansWorkspace, kmeansFromGram } from '../../src/hsf/kmeans-gram.js';
 import { checksum, clusteredTokens } from '../../src/hsf/synthetic-input.js';
 import { HSF_CASES, loadHsfFixture } from '../helpers/hsf-fixture.js';
-import { ROOT, skipWithoutShared } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { directInertia } from '../helpers/hsf-inertia.js';
 
 interface Reference {
@@ -51,7 +51,7 @@ for (const spec of REF.synthetic as (Reference & {
 }
 
 for (const caseName of HSF_CASES) {
-  test(`inertia within 2% of sklearn best-of-10: fixture ${caseName}`, { skip: skipWithoutShared }, () => {
+  test(`inertia within 2% of sklearn best-of-10: fixture ${caseName}`, () => {
     const ref = REF.fixture[caseName] as Reference;
     const fx = loadHsfFixture(caseName);
     const ours = ourInertia(fx.input.tokens, ref);

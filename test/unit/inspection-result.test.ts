@@ -19,7 +19,7 @@ import {
   type ResultContext,
 } from '../../src/events/inspection-result.js';
 import { Decider } from '../../src/postprocess/decide.js';
-import { ROOT } from '../helpers/shared.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { CONTEXT } from '../helpers/documents.js';
 
 const schema = JSON.parse(readFileSync(join(ROOT, 'src/events/inspection-result.schema.json'), 'utf8'));

@@ -1,15 +1,16 @@
-// The CLIP BPE tokenizer against golden ids made by the official tokenizer (../shared fixture), and
+// The CLIP BPE tokenizer against golden ids made by the official tokenizer (test/fixtures), and
 // its text cleaning against Python's own html.unescape / regex, run during the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FIXTURE, VOCAB, skipWithoutShared } from '../helpers/shared.js';
+import { FIXTURE, VOCAB } from '../helpers/fixtures.js';
 import { ClipTokenizer, cleanText } from '../../src/model/tokenizer.js';
 import { buildVocab } from '../../src/model/vocab.js';
 import { pyHtmlUnescape } from '../../src/model/html-unescape.js';
 import { fixText } from '../../src/model/fix-text.js';
+import { requirePython } from '../helpers/require-tools.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -18,9 +19,8 @@ function python(script: string, input: unknown): unknown {
   if (res.status !== 0) throw new Error(`python failed: ${res.stderr}`);
   return JSON.parse(res.stdout);
 }
-const hasPythonRegex = spawnSync(PYTHON, ['-c', 'import regex'], { encoding: 'utf8' }).status === 0;
 
-test('ids equal the official tokenizer on all 988 fixture lines', { skip: skipWithoutShared }, () => {
+test('ids equal the official tokenizer on all 988 fixture lines', () => {
   const tok = ClipTokenizer.fromFile(VOCAB);
   assert.equal(tok.sot, 49406);
   assert.equal(tok.eot, 49407);
@@ -39,7 +39,7 @@ test('ids equal the official tokenizer on all 988 fixture lines', { skip: skipWi
   assert.deepEqual(mismatches, []);
 });
 
-test('tokenize pads to 77 and refuses text over 77 tokens', { skip: skipWithoutShared }, () => {
+test('tokenize pads to 77 and refuses text over 77 tokens', () => {
   const tok = ClipTokenizer.fromFile(VOCAB);
   const ids = tok.tokenize(['screw', 'a b'], 77);
   assert.equal(ids.length, 2 * 77);
@@ -125,30 +125,27 @@ const UNICODE_TEXTS = [
   '<|startoftext|>A<|endoftext|>',
 ];
 
-test(
-  'cleaning and the regex split equal Python html.unescape + regex on ftfy-fixed text',
-  { skip: hasPythonRegex ? false : 'Debian python3-regex missing' },
-  () => {
-    const fixed = UNICODE_TEXTS.map(fixText);
-    const want = python(
-      [
-        'import html, json, sys, regex as re',
-        "pat = re.compile(r\"\"\"<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+\"\"\", re.IGNORECASE)",
-        'out = []',
-        'for t in json.load(sys.stdin):',
-        '    t = html.unescape(html.unescape(t)).strip()',
-        "    t = re.sub(r'\\s+', ' ', t).strip().lower()",
-        '    out.append(re.findall(pat, t))',
-        'print(json.dumps(out))',
-      ].join('\n'),
-      fixed,
-    ) as string[][];
-    const tokenRe =
-      /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\p{L}\p{N}]+/giu;
-    const ours = UNICODE_TEXTS.map((t) => [...cleanText(t).matchAll(tokenRe)].map((m) => m[0]));
-    assert.deepEqual(ours, want);
-  },
-);
+test('cleaning and the regex split equal Python html.unescape + regex on ftfy-fixed text', () => {
+  requirePython(['regex'], PYTHON);
+  const fixed = UNICODE_TEXTS.map(fixText);
+  const want = python(
+    [
+      'import html, json, sys, regex as re',
+      "pat = re.compile(r\"\"\"<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+\"\"\", re.IGNORECASE)",
+      'out = []',
+      'for t in json.load(sys.stdin):',
+      '    t = html.unescape(html.unescape(t)).strip()',
+      "    t = re.sub(r'\\s+', ' ', t).strip().lower()",
+      '    out.append(re.findall(pat, t))',
+      'print(json.dumps(out))',
+    ].join('\n'),
+    fixed,
+  ) as string[][];
+  const tokenRe =
+    /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\p{L}\p{N}]+/giu;
+  const ours = UNICODE_TEXTS.map((t) => [...cleanText(t).matchAll(tokenRe)].map((m) => m[0]));
+  assert.deepEqual(ours, want);
+});
 
 test('fixText applies the ftfy fixers it documents', () => {
   assert.equal(fixText('ﬁne “quotes” it’s'), 'fine "quotes" it\'s');

@@ -4,7 +4,7 @@
 // in ms per image, measured in the same run. Bundles are exported into .tmp/bench-bundles once and reused.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { OnnxRuntimeEngine } from '../../engines/onnxruntime.js';
@@ -62,14 +62,10 @@ function run(cmd: string, args: string[], log: (m: string) => void): Promise<str
   });
 }
 
-/** The real vocabulary when ../shared has it (real prompt lengths), else a bytes-only one. */
+/** The real vocabulary of a clone's test data (real prompt lengths), else a bytes-only one. */
 function benchVocab(root: string, dir: string): string {
-  const shared = resolve(
-    process.env.ADACLIP_SHARED_DIR ?? join(root, '..', 'shared'),
-    'data',
-    'bpe_simple_vocab_16e6.txt.gz',
-  );
-  if (existsSync(shared)) return shared;
+  const real = join(root, 'test', 'fixtures', 'bpe_simple_vocab_16e6.txt.gz');
+  if (existsSync(real)) return real;
   const path = join(dir, 'vocab_bytes_only.txt.gz');
   writeFileSync(path, gzipSync(Buffer.from('"bpe_simple_vocab_16e6.txt#version: 0.2', 'utf8')));
   return path;

@@ -1,9 +1,9 @@
 // The metrics this edge node publishes: node metrics in NBIRTH, one device (DBIRTH/DDATA) per camera.
 // Every metric has a fixed name, datatype and an alias unique within the edge node; births carry
-// name + alias, DDATA carries the alias only. docs/sparkplug.md lists them.
+// name + alias + datatype, DDATA the alias and value only. docs/sparkplug.md lists them.
 import type { Region } from '../../geometry/region.js';
 
-export type SpType = 'Boolean' | 'String' | 'Float' | 'Double' | 'Int32' | 'UInt64';
+export type SpType = 'Boolean' | 'String' | 'Float' | 'Double' | 'Int32' | 'Int64' | 'UInt64';
 
 export interface CameraMetrics {
   score: number;
@@ -83,9 +83,11 @@ export const CAMERA_METRICS: readonly MetricDef<CameraMetricKey>[] = [
   { key: 'suspendedUntil', name: 'Control/Suspended Until', type: 'String' },
 ];
 
+// Sparkplug 3.0: bdSeq has "the datatype of INT64" (will and NBIRTH), and "an NBIRTH message MUST NOT
+// include an alias for the 'Node Control/Rebirth' metric": hosts write it by name.
 export const NODE_METRIC = {
-  bdSeq: { name: 'bdSeq', type: 'UInt64' as const },
-  rebirth: { name: 'Node Control/Rebirth', type: 'Boolean' as const, alias: 1 },
+  bdSeq: { name: 'bdSeq', type: 'Int64' as const },
+  rebirth: { name: 'Node Control/Rebirth', type: 'Boolean' as const },
   cameras: { name: 'Properties/Cameras', type: 'Int32' as const, alias: 2 },
   version: { name: 'Properties/Software Version', type: 'String' as const, alias: 3 },
   modelSha256: { name: 'Properties/Model Sha256', type: 'String' as const, alias: 4 },

@@ -9,7 +9,16 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../util/log.js';
 import { BdSeqStore } from './bdseq.js';
-import { decodePayload, encodePayload, toNumber, type UMetric, type UPayload } from './codec.js';
+import {
+  DATATYPE_NUMBER,
+  decodePayload,
+  encodePayload,
+  toNumber,
+  type DatatypeOf,
+  type EncodeOptions,
+  type UMetric,
+  type UPayload,
+} from './codec.js';
 import {
   CAMERA_METRICS,
   NODE_METRIC,
@@ -193,11 +202,12 @@ export class SparkplugNode extends EventEmitter {
       (dev.published as Record<string, unknown>)[def.key] = v;
     });
     if (changed.length === 0) return;
-    this.publish(deviceTopic(this.opts.groupId, 'DDATA', this.opts.edgeNodeId, dev.id), {
-      timestamp: now,
-      seq: this.nextSeq(),
-      metrics: changed,
-    });
+    // the datatype is known from the DBIRTH: "SHOULD NOT be included ... in NDATA, NCMD, DDATA" (3.0)
+    this.publish(
+      deviceTopic(this.opts.groupId, 'DDATA', this.opts.edgeNodeId, dev.id),
+      { timestamp: now, seq: this.nextSeq(), metrics: changed },
+      { datatypes: false },
+    );
   }
 
   /** A camera going offline publishes DDEATH; coming back publishes a fresh DBIRTH. */
@@ -389,13 +399,13 @@ export class SparkplugNode extends EventEmitter {
   }
 
   private onNodeCommand(payload: Buffer): void {
-    const decoded = this.decode(payload, 'NCMD');
+    const decoded = this.decode(payload, 'NCMD', (m) =>
+      m.name === NODE_METRIC.rebirth.name ? DATATYPE_NUMBER.Boolean : undefined,
+    );
     if (!decoded) return;
     for (const m of decoded.metrics ?? []) {
-      const isRebirth =
-        m.name === NODE_METRIC.rebirth.name ||
-        (m.name == null && toNumber(m.alias) === NODE_METRIC.rebirth.alias);
-      if (isRebirth && m.value === true) this.rebirth();
+      // by name only: the NBIRTH gives Node Control/Rebirth no alias (Sparkplug 3.0)
+      if (m.name === NODE_METRIC.rebirth.name && m.value === true) this.rebirth();
       else
         this.opts.logger?.warn({ metric: m.name ?? m.alias }, 'sparkplug: unsupported NCMD metric ignored');
     }
@@ -407,7 +417,10 @@ export class SparkplugNode extends EventEmitter {
       this.reject(cameraId, [`unknown device "${cameraId}"`]);
       return;
     }
-    const decoded = this.decode(payload, 'DCMD');
+    const decoded = this.decode(payload, 'DCMD', (m) => {
+      const def = this.resolve(dev, m as UMetric);
+      return def ? DATATYPE_NUMBER[def.type] : undefined;
+    });
     if (!decoded) return this.reject(cameraId, ['undecodable payload']);
     const write: SparkplugWrite = { cameraId };
     const problems: string[] = [];
@@ -470,9 +483,9 @@ export class SparkplugNode extends EventEmitter {
     return offset >= 0 && offset < 1000 ? this.byAliasOffset.get(offset) : undefined;
   }
 
-  private decode(payload: Buffer, what: string): UPayload | undefined {
+  private decode(payload: Buffer, what: string, typeOf: DatatypeOf): UPayload | undefined {
     try {
-      return decodePayload(payload);
+      return decodePayload(payload, typeOf);
     } catch (err) {
       this.opts.logger?.warn({ err: (err as Error).message }, `sparkplug: undecodable ${what} ignored`);
       return undefined;
@@ -531,10 +544,10 @@ export class SparkplugNode extends EventEmitter {
   }
 
   // Births and data go at QoS 0 as the spec requires; a lost one is repaired by a rebirth request.
-  private publish(topic: string, payload: UPayload): void {
+  private publish(topic: string, payload: UPayload, encoding?: EncodeOptions): void {
     const client = this.client;
     if (!client) return;
-    client.publish(topic, encodePayload(payload), { qos: 0, retain: false }, (err) => {
+    client.publish(topic, encodePayload(payload, encoding), { qos: 0, retain: false }, (err) => {
       if (err) this.opts.logger?.warn({ err: err.message, topic }, 'sparkplug: publish failed');
     });
   }
@@ -556,8 +569,9 @@ function valueFits(def: MetricDef, v: unknown): boolean {
     case 'String':
       return typeof v === 'string';
     case 'Int32':
+    case 'Int64':
     case 'UInt64':
-      return typeof v === 'number' && Number.isInteger(v) && (def.type === 'Int32' || v >= 0);
+      return typeof v === 'number' && Number.isInteger(v) && (def.type !== 'UInt64' || v >= 0);
     default:
       return typeof v === 'number' && Number.isFinite(v);
   }
