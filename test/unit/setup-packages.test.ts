@@ -27,6 +27,10 @@ const PROGRAM_PACKAGE: Record<string, string> = {
   sh: 'base',
   bash: 'base',
   ldconfig: 'base',
+  // Essential in Debian (tar, coreutils, util-linux): on every machine
+  tar: 'base',
+  mkdir: 'base',
+  setpriv: 'base',
   mosquitto: 'mosquitto',
   mosquitto_sub: 'mosquitto-clients',
   mosquitto_pub: 'mosquitto-clients',
