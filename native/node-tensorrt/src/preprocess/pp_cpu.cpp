@@ -165,25 +165,19 @@ struct CpuResizer::Impl {
     std::vector<uint8_t> ring;  // [3 channels][vMax rows][planeStride]
     std::vector<int32_t> acc;   // S, for the portable vertical kernel
     std::vector<const uint8_t*> rows;  // 3 * vMax row pointers
+    std::vector<uint8_t> tail;  // the end of a source row, zero padded (SIMD kernels)
   };
   std::vector<Band> bands;
   std::unique_ptr<BandPool> pool;
 
-  void horizontalRow(const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2) const {
-    int done = 0;
+  void horizontalRow(const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2, uint8_t* tail) const {
 #ifdef PP_CPU_X86
-    if (kernel == CpuKernel::Avx2) {
-      horizontalAvx2(h, src, d0, d1, d2);
-      done = h.simdEnd;
-    }
+    if (kernel == CpuKernel::Avx2) return horizontalAvx2(h, src, d0, d1, d2, tail);
 #endif
 #ifdef PP_CPU_NEON
-    if (kernel == CpuKernel::Neon) {
-      horizontalNeon(h, src, d0, d1, d2);
-      done = h.simdEnd;
-    }
+    if (kernel == CpuKernel::Neon) return horizontalNeon(h, src, d0, d1, d2, tail);
 #endif
-    horizontalPortable(h, src, d0, d1, d2, done, S);
+    horizontalPortable(h, src, d0, d1, d2, 0, S);
   }
 
   void verticalRow(const VerticalRow& row, Normalise n, int32_t* acc, float* out) const {
@@ -204,12 +198,10 @@ struct CpuResizer::Impl {
       const int first = v.start[y], n = v.count[y];
       for (; next < first + n; next++) {
         uint8_t* slot = b.ring.data() + (size_t)(next % vMax) * planeStride;
-        horizontalRow(src + (size_t)next * stride, slot, slot + planeBytes, slot + 2 * planeBytes);
+        horizontalRow(src + (size_t)next * stride, slot, slot + planeBytes, slot + 2 * planeBytes, b.tail.data());
       }
-      for (int c = 0; c < 3; c++) {
-        for (int j = 0; j < n; j++) {
-          b.rows[c * vMax + j] = b.ring.data() + c * planeBytes + (size_t)((first + j) % vMax) * planeStride;
-        }
+      for (int j = 0, slot = first % vMax; j < n; j++, slot = slot + 1 == vMax ? 0 : slot + 1) {
+        for (int c = 0; c < 3; c++) b.rows[c * vMax + j] = b.ring.data() + c * planeBytes + (size_t)slot * planeStride;
       }
       const int32_t* k = v.coeffs.data() + (size_t)y * v.ksize;
       const int32_t* pairs = vPairs.data() + (size_t)y * pairStride;
@@ -278,7 +270,9 @@ CpuResizer::CpuResizer(int inWidth, int inHeight, int size, const float mean[3],
   m.h.count = m.hCount.data();
   m.h.coeffs = m.hCoeffs.data();
   m.h.packed = m.hPacked.data();
-  m.h.simdEnd = simdEnd / 4 * 4;
+  m.h.simdEnd = simdEnd;
+  m.h.tailFrom = simdEnd < S ? m.hOffset[simdEnd] : 0;
+  m.h.tailBytes = simdEnd < S ? m.hOffset[S - 1] - m.h.tailFrom + 12 * (quads - 1) + 16 : 0;
 
   // vertical: PIL's taps and their pairs of int16 halves
   m.v = axisTaps(inHeight, S);
@@ -307,6 +301,7 @@ CpuResizer::CpuResizer(int inWidth, int inHeight, int size, const float mean[3],
     b.ring.assign((size_t)3 * m.vMax * m.planeStride, 0);
     b.acc.resize(S);
     b.rows.resize((size_t)3 * m.vMax);
+    b.tail.assign(m.h.tailBytes, 0);
   }
   if (parts > 1) m.pool = std::make_unique<BandPool>(parts - 1);
 }

@@ -28,15 +28,19 @@
 namespace pp {
 namespace {
 
+/** Channel sums of output pixel x, >> 22: [c0, c1, c2, 0]. Q: groups of 4 taps (0: h.quads, a loop). */
+template <int Q>
 PP_AVX2 inline __m128i pixelSums(const HorizontalTaps& h, const uint8_t* src, int x, __m256i gather) {
+  const int quads = Q > 0 ? Q : h.quads;
   const uint8_t* p = src + h.offset[x];
-  const __m256i* k = reinterpret_cast<const __m256i*>(h.packed + (size_t)x * h.quads * 32);
+  const __m256i* k = reinterpret_cast<const __m256i*>(h.packed + (size_t)x * quads * 32);
   __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
-  for (int q = 0; q < h.quads; q++, p += 12, k += 2) {
-    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#pragma GCC unroll 8
+  for (int q = 0; q < quads; q++) {
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 12 * q)));
     const __m256i s = _mm256_shuffle_epi8(v, gather);
-    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(s, _mm256_loadu_si256(k)));
-    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(s, _mm256_loadu_si256(k + 1)));
+    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(s, _mm256_loadu_si256(k + 2 * q)));
+    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(s, _mm256_loadu_si256(k + 2 * q + 1)));
   }
   const __m256i t = _mm256_add_epi32(_mm256_slli_epi32(hi, 15), lo);
   const __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
@@ -53,20 +57,61 @@ PP_AVX2 inline void storeNormalised(float* out, __m128i bytes8, __m256 k255, __m
   _mm256_storeu_ps(out, _mm256_div_ps(_mm256_sub_ps(_mm256_div_ps(v, k255), mean), std));
 }
 
-}  // namespace
-
-PP_AVX2 void horizontalAvx2(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2) {
+template <int Q>
+PP_AVX2 void horizontalRow(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2,
+                           uint8_t* tail) {
   const __m256i gather = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
                                           6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
   // [p0 c0 c1 c2 _, p1 ..., p2 ..., p3 ...] -> [c0 of p0..p3, c1 of p0..p3, c2 of p0..p3, _]
   const __m128i planes = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, -1, -1, -1, -1);
-  for (int x = 0; x < h.simdEnd; x += 4) {
-    const __m128i r0 = pixelSums(h, src, x, gather), r1 = pixelSums(h, src, x + 1, gather);
-    const __m128i r2 = pixelSums(h, src, x + 2, gather), r3 = pixelSums(h, src, x + 3, gather);
+  int x = 0;
+  for (; x + 4 <= h.simdEnd; x += 4) {
+    const __m128i r0 = pixelSums<Q>(h, src, x, gather), r1 = pixelSums<Q>(h, src, x + 1, gather);
+    const __m128i r2 = pixelSums<Q>(h, src, x + 2, gather), r3 = pixelSums<Q>(h, src, x + 3, gather);
     const __m128i b = _mm_shuffle_epi8(_mm_packus_epi16(_mm_packs_epi32(r0, r1), _mm_packs_epi32(r2, r3)), planes);
     store4(d0 + x, b);
     store4(d1 + x, _mm_srli_si128(b, 4));
     store4(d2 + x, _mm_srli_si128(b, 8));
+  }
+  // the last pixels: their windows read past the row, so from a zero-padded copy of its end
+  const uint8_t* base = src;
+  for (; x < h.S; x++) {
+    if (x == h.simdEnd) {
+      std::memcpy(tail, src + h.tailFrom, (size_t)h.inWidth * 3 - h.tailFrom);
+      base = tail - h.tailFrom;
+    }
+    const __m128i b = _mm_packus_epi16(_mm_packs_epi32(pixelSums<Q>(h, base, x, gather), _mm_setzero_si128()),
+                                       _mm_setzero_si128());
+    const int32_t w = _mm_cvtsi128_si32(b);
+    d0[x] = (uint8_t)w;
+    d1[x] = (uint8_t)(w >> 8);
+    d2[x] = (uint8_t)(w >> 16);
+  }
+}
+
+}  // namespace
+
+PP_AVX2 void horizontalAvx2(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2,
+                            uint8_t* tail) {
+  switch (h.quads) {  // the usual window widths unrolled
+    case 1:
+      return horizontalRow<1>(h, src, d0, d1, d2, tail);
+    case 2:
+      return horizontalRow<2>(h, src, d0, d1, d2, tail);
+    case 3:
+      return horizontalRow<3>(h, src, d0, d1, d2, tail);
+    case 4:
+      return horizontalRow<4>(h, src, d0, d1, d2, tail);
+    case 5:
+      return horizontalRow<5>(h, src, d0, d1, d2, tail);
+    case 6:
+      return horizontalRow<6>(h, src, d0, d1, d2, tail);
+    case 7:
+      return horizontalRow<7>(h, src, d0, d1, d2, tail);
+    case 8:
+      return horizontalRow<8>(h, src, d0, d1, d2, tail);
+    default:
+      return horizontalRow<0>(h, src, d0, d1, d2, tail);
   }
 }
 

@@ -11,6 +11,8 @@
 #ifdef PP_CPU_NEON
 #include <arm_neon.h>
 
+#include <cstring>
+
 #include "preprocess/pp_kernels.cuh"
 
 namespace pp {
@@ -26,13 +28,17 @@ const uint8_t kSpread[4][16] = {
 };
 const uint8_t kPlanes[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, kZ, kZ, kZ, kZ};
 
+/** Channel sums of output pixel x, >> 22: [c0, c1, c2, 0]. Q: groups of 4 taps (0: h.quads, a loop). */
+template <int Q>
 inline int32x4_t pixelSums(const HorizontalTaps& h, const uint8_t* src, int x, const uint8x16_t spread[4]) {
+  const int quads = Q > 0 ? Q : h.quads;
   const uint8_t* p = src + h.offset[x];
-  const int32_t* k = h.coeffs + (size_t)x * h.quads * 4;
+  const int32_t* k = h.coeffs + (size_t)x * quads * 4;
   int32x4_t acc = vdupq_n_s32(kRoundHalf);
-  for (int q = 0; q < h.quads; q++, p += 12, k += 4) {
-    const uint8x16_t v = vld1q_u8(p);
-    const int32x4_t kq = vld1q_s32(k);
+#pragma GCC unroll 8
+  for (int q = 0; q < quads; q++) {
+    const uint8x16_t v = vld1q_u8(p + 12 * q);
+    const int32x4_t kq = vld1q_s32(k + 4 * q);
     acc = vmlaq_laneq_s32(acc, vreinterpretq_s32_u8(vqtbl1q_u8(v, spread[0])), kq, 0);
     acc = vmlaq_laneq_s32(acc, vreinterpretq_s32_u8(vqtbl1q_u8(v, spread[1])), kq, 1);
     acc = vmlaq_laneq_s32(acc, vreinterpretq_s32_u8(vqtbl1q_u8(v, spread[2])), kq, 2);
@@ -50,20 +56,57 @@ inline void storeNormalised(float* out, int32x4_t v, float32x4_t k255, float32x4
   vst1q_f32(out, vdivq_f32(vsubq_f32(vdivq_f32(f, k255), mean), std));
 }
 
-}  // namespace
-
-void horizontalNeon(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2) {
+template <int Q>
+void horizontalRow(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2, uint8_t* tail) {
   const uint8x16_t spread[4] = {vld1q_u8(kSpread[0]), vld1q_u8(kSpread[1]), vld1q_u8(kSpread[2]),
                                 vld1q_u8(kSpread[3])};
   const uint8x16_t planes = vld1q_u8(kPlanes);
-  for (int x = 0; x < h.simdEnd; x += 4) {
-    const int32x4_t r0 = pixelSums(h, src, x, spread), r1 = pixelSums(h, src, x + 1, spread);
-    const int32x4_t r2 = pixelSums(h, src, x + 2, spread), r3 = pixelSums(h, src, x + 3, spread);
+  int x = 0;
+  for (; x + 4 <= h.simdEnd; x += 4) {
+    const int32x4_t r0 = pixelSums<Q>(h, src, x, spread), r1 = pixelSums<Q>(h, src, x + 1, spread);
+    const int32x4_t r2 = pixelSums<Q>(h, src, x + 2, spread), r3 = pixelSums<Q>(h, src, x + 3, spread);
     const uint8x16_t b = vqtbl1q_u8(vcombine_u8(clip8x8(r0, r1), clip8x8(r2, r3)), planes);
     const uint32x4_t w = vreinterpretq_u32_u8(b);
     vst1q_lane_u32(reinterpret_cast<uint32_t*>(d0 + x), w, 0);
     vst1q_lane_u32(reinterpret_cast<uint32_t*>(d1 + x), w, 1);
     vst1q_lane_u32(reinterpret_cast<uint32_t*>(d2 + x), w, 2);
+  }
+  // the last pixels: their windows read past the row, so from a zero-padded copy of its end
+  const uint8_t* base = src;
+  for (; x < h.S; x++) {
+    if (x == h.simdEnd) {
+      std::memcpy(tail, src + h.tailFrom, (size_t)h.inWidth * 3 - h.tailFrom);
+      base = tail - h.tailFrom;
+    }
+    const uint8x8_t b = clip8x8(pixelSums<Q>(h, base, x, spread), vdupq_n_s32(0));
+    d0[x] = vget_lane_u8(b, 0);
+    d1[x] = vget_lane_u8(b, 1);
+    d2[x] = vget_lane_u8(b, 2);
+  }
+}
+
+}  // namespace
+
+void horizontalNeon(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2, uint8_t* tail) {
+  switch (h.quads) {  // the usual window widths unrolled
+    case 1:
+      return horizontalRow<1>(h, src, d0, d1, d2, tail);
+    case 2:
+      return horizontalRow<2>(h, src, d0, d1, d2, tail);
+    case 3:
+      return horizontalRow<3>(h, src, d0, d1, d2, tail);
+    case 4:
+      return horizontalRow<4>(h, src, d0, d1, d2, tail);
+    case 5:
+      return horizontalRow<5>(h, src, d0, d1, d2, tail);
+    case 6:
+      return horizontalRow<6>(h, src, d0, d1, d2, tail);
+    case 7:
+      return horizontalRow<7>(h, src, d0, d1, d2, tail);
+    case 8:
+      return horizontalRow<8>(h, src, d0, d1, d2, tail);
+    default:
+      return horizontalRow<0>(h, src, d0, d1, d2, tail);
   }
 }
 

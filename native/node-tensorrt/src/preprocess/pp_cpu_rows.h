@@ -24,10 +24,13 @@ struct HorizontalTaps {
   /** Per output pixel, per quad: 16 int16 low halves then 16 high halves (AVX2 layout, see pp_cpu_avx2.cpp). */
   const int16_t* packed = nullptr;
   /**
-   * Output pixels [0, simdEnd) are safe for the SIMD kernels, which read 16 bytes per quad from the
-   * window start: those reads stay inside the row. A multiple of 4; the rest goes the portable way.
+   * The SIMD kernels read 16 bytes per group of taps from the window start. For output pixels
+   * [0, simdEnd) those reads stay inside the row; the others read a copy of the row's end from byte
+   * tailFrom on, zero padded to tailBytes (the caller's `tail` scratch, zeroed once).
    */
   int simdEnd = 0;
+  int tailFrom = 0;
+  int tailBytes = 0;
 };
 
 /** The vertical taps of one output row. */
@@ -57,7 +60,8 @@ void verticalPortable(const VerticalRow& v, int S, Normalise nm, int32_t* acc, f
 #if defined(__x86_64__) || defined(__i386__)
 #define PP_CPU_X86 1
 // AVX2 (pp_cpu_avx2.cpp, compiled for AVX2 whatever the build's target; called only where the CPU has it)
-void horizontalAvx2(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2);
+void horizontalAvx2(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2,
+                    uint8_t* tail);
 /** S >= 32. */
 void verticalAvx2(const VerticalRow& v, int S, Normalise nm, float* out);
 #endif
@@ -65,7 +69,8 @@ void verticalAvx2(const VerticalRow& v, int S, Normalise nm, float* out);
 #if defined(__aarch64__)
 #define PP_CPU_NEON 1
 // NEON (pp_cpu_neon.cpp): baseline on aarch64
-void horizontalNeon(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2);
+void horizontalNeon(const HorizontalTaps& h, const uint8_t* src, uint8_t* d0, uint8_t* d1, uint8_t* d2,
+                    uint8_t* tail);
 /** S >= 16. */
 void verticalNeon(const VerticalRow& v, int S, Normalise nm, float* out);
 #endif
