@@ -2,8 +2,12 @@
 """Baseline for the benchmarks model.reference.*: a PyTorch forward doing what the OFFICIAL AdaCLIP
 forward does per image, with random weights of a real architecture: tokenisation of the 48 prompt
 sentences, two vision passes (unprompted, prompted), the text tower on the full 77-token context,
-the official map (per-layer upsampling, softmax), K-Means HSF with scikit-learn and the score;
-float32, batch 1, torch.set_num_threads(THREADS). Prints one JSON line.
+the official map (per-layer upsampling, softmax), K-Means HSF with scikit-learn and the score,
+then the map's gaussian_filter(sigma=4) as the official evaluation does; float32, batch 1,
+torch.set_num_threads(THREADS). Timed as a whole and by stage (wall-clock and CPU time): the two
+vision passes, the text tower with its tokenisation, HSF, the rest (heads, logits, maps, score) and
+the smoothing. bench_official.py times the official code itself the same way, as a check.
+Prints one JSON line.
 
   /usr/bin/python3 models/export/bench_reference.py --arch ViT-B-16 --image-size 224 --n 3
   /usr/bin/python3 models/export/bench_reference.py --arch ViT-L-14-336 --image-size 518 --n 3
@@ -24,6 +28,7 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from scipy.ndimage import gaussian_filter  # noqa: E402
 
 from arch import build_config  # noqa: E402
 from bundle import write_bytes_only_vocab  # noqa: E402
@@ -59,18 +64,55 @@ def set_mode(model, mode: str) -> None:
     model.cls_only_unprompted = mode == 'ours'
 
 
-def one_image(model, bpe: ClipBpe, class_name: str, image: torch.Tensor, mode: str = 'official') -> dict:
+STAGES = ['vision_unprompted', 'vision_prompted', 'text', 'hsf', 'other', 'smoothing']
+
+
+class StageClock:
+    """Wall-clock and CPU time (all threads of the process) per stage, ms."""
+
+    def __init__(self):
+        self.wall = {s: 0.0 for s in STAGES}
+        self.cpu = {s: 0.0 for s in STAGES}
+
+    def timed(self, stage: str, fn):
+        def run(*args, **kwargs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.wall[stage] += (time.perf_counter() - t0) * 1000.0
+                self.cpu[stage] += (time.process_time() - c0) * 1000.0
+        return run
+
+
+def one_image(model, bpe: ClipBpe, class_name: str, image: torch.Tensor, mode: str = 'official',
+              clock: StageClock | None = None) -> dict:
     cfg = model.cfg
+    clock = clock or StageClock()
     set_mode(model, mode)
-    rows = prompt_tokens(bpe, class_name, 77 if mode == 'official' else None)  # ours: context cut
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows = clock.timed('text', prompt_tokens)(bpe, class_name, 77 if mode == 'official' else None)  # ours: cut
     if mode == 'ours' and len(rows[0]) < cfg.prompt_length + 2:
         rows = [r + [0] * (cfg.prompt_length + 2 - len(r)) for r in rows]
     tokens = torch.tensor([rows], dtype=torch.int64)
-    with torch.no_grad():
-        o = model(image, tokens, intermediates=True)  # includes the official per-layer map form
-        score = official_hsf_score(o['hsf_tokens'][0], o['global_feature'][0], o['text_features'][0],
-                                   cfg.k_clusters, cfg.hsf_alpha)
-    return {'map': o['map_official_form'], 'score': score}
+    # the stage methods, timed as instance attributes for this call
+    stage_of = {'unprompted_pooled': 'vision_unprompted', 'prompted_vision': 'vision_prompted',
+                'encode_text': 'text', 'text_features': 'text'}
+    for name, stage in stage_of.items():
+        setattr(model, name, clock.timed(stage, getattr(type(model), name).__get__(model)))
+    try:
+        with torch.no_grad():
+            o = model(image, tokens, intermediates=True)  # includes the official per-layer map form
+            score = clock.timed('hsf', official_hsf_score)(o['hsf_tokens'][0], o['global_feature'][0],
+                                                           o['text_features'][0], cfg.k_clusters, cfg.hsf_alpha)
+    finally:
+        for name in stage_of:
+            delattr(model, name)
+    clock.timed('smoothing', gaussian_filter)(o['map_official_form'][0].numpy(), sigma=4)
+    total, total_cpu = (time.perf_counter() - t0) * 1000.0, (time.process_time() - c0) * 1000.0
+    clock.wall['other'] = total - sum(v for k, v in clock.wall.items() if k != 'other')
+    clock.cpu['other'] = total_cpu - sum(v for k, v in clock.cpu.items() if k != 'other')
+    return {'map': o['map_official_form'], 'score': score, 'ms': total, 'cpu_ms': total_cpu}
 
 
 def short_name(arch: str) -> str:
@@ -100,25 +142,25 @@ def bench(args) -> dict:
     gen = torch.Generator().manual_seed(args.seed)
     image = torch.randn(1, 3, cfg.image_size, cfg.image_size, generator=gen)
     modes = ['official', 'ours'] if args.mode == 'both' else [args.mode]
-    samples = {m: [] for m in modes}
+    runs = {m: [] for m in modes}
     for i in range(args.warmup + args.n):
         for mode in modes:  # alternated, so a load change on a shared machine hits both alike
             bpe = ClipBpe(vocab)  # the official layer tokenises on every call; a fresh cache per image
-            t0 = time.perf_counter()
-            one_image(model, bpe, args.class_name, image, mode)
-            ms = (time.perf_counter() - t0) * 1000.0
+            clock = StageClock()
+            r = one_image(model, bpe, args.class_name, image, mode, clock)
             if i >= args.warmup:
-                samples[mode].append(ms)
-            print(f'[bench] {mode} run {i + 1}/{args.warmup + args.n}: {ms:.0f} ms'
+                runs[mode].append((r['ms'], r['cpu_ms'], clock))
+            print(f'[bench] {mode} run {i + 1}/{args.warmup + args.n}: {r["ms"]:.0f} ms (CPU {r["cpu_ms"]:.0f} ms)'
                   f'{" (warm-up)" if i < args.warmup else ""}', file=sys.stderr, flush=True)
-    result = summary(args, cfg, samples[modes[0]], modes[0])
+    result = summary(args, cfg, runs[modes[0]], modes[0])
     if args.mode == 'both':
-        result['ours_torch'] = summary(args, cfg, samples['ours'], 'ours')
+        result['ours_torch'] = summary(args, cfg, runs['ours'], 'ours')
         result['speedup_ours_torch'] = result['median_ms'] / result['ours_torch']['median_ms']
     return result
 
 
-def summary(args, cfg, samples, mode: str) -> dict:
+def summary(args, cfg, runs, mode: str) -> dict:
+    samples = [r[0] for r in runs]
     s = sorted(samples)
     prefix = 'model.reference' if mode == 'official' else 'model.torch_ours'
     return {
@@ -129,6 +171,9 @@ def summary(args, cfg, samples, mode: str) -> dict:
         'p95_ms': percentile(s, 95),
         'n': len(s),
         'samples_ms': samples,
+        'cpu_median_ms': float(np.median([r[1] for r in runs])),
+        'stages_ms': {k: float(np.median([r[2].wall[k] for r in runs])) for k in STAGES},
+        'stages_cpu_ms': {k: float(np.median([r[2].cpu[k] for r in runs])) for k in STAGES},
         'arch': cfg.name,
         'image_size': cfg.image_size,
         'threads': args.threads,

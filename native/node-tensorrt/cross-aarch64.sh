@@ -114,6 +114,7 @@ fi
 # 3. The native CPU test driver, static so that qemu-user needs no aarch64 sysroot.
 "${launcher[@]}" "$cxx" -std=c++17 -O3 -ffp-contract=off -pthread -static -Wall -Isrc \
   test/native_cpu_test.cpp src/hsf/hsf_cpu.cpp src/hsf/gram_cpu.cpp src/preprocess/pp_plan.cpp \
-  src/preprocess/pp_host.cpp -o "$out/native_cpu_test" ||
+  src/preprocess/pp_host.cpp src/preprocess/pp_cpu.cpp src/preprocess/pp_cpu_portable.cpp src/preprocess/pp_cpu_avx2.cpp \
+  src/preprocess/pp_cpu_neon.cpp -o "$out/native_cpu_test" ||
   die "the test driver does not build"
 say "built: test driver $out/native_cpu_test"

@@ -25,17 +25,33 @@ export interface OrtEngineOptions {
   /** Larger batches are split into runs of at most this many images. */
   maxBatch?: number;
   logger?: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  /**
+   * Diagnostics (benchmarks): onnxruntime's per-node profile into `<filePrefix>_<date>.json` (written
+   * by endProfiling()), and the graph as optimised for this machine into `optimizedModelPath`.
+   */
+  profile?: { filePrefix: string; optimizedModelPath?: string };
 }
 
 // (re-exported: callers and tests import it from here)
 export { EngineInputError };
 
-function sessionOptions(providers: OrtProvider[], threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(
+  providers: OrtProvider[],
+  threads: number,
+  profile: OrtEngineOptions['profile'],
+): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    ...(profile
+      ? {
+          enableProfiling: true,
+          profileFilePrefix: profile.filePrefix,
+          ...(profile.optimizedModelPath ? { optimizedModelFilePath: profile.optimizedModelPath } : {}),
+        }
+      : {}),
   };
 }
 
@@ -57,7 +73,10 @@ export class OnnxRuntimeEngine implements Engine {
     let providers: OrtProvider[] = requested.includes('cpu') ? requested : [...requested, 'cpu'];
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bundle.onnxPath, sessionOptions(providers, threads));
+      session = await ort.InferenceSession.create(
+        bundle.onnxPath,
+        sessionOptions(providers, threads, opts.profile),
+      );
     } catch (err) {
       const accelerators = providers.filter((p) => p !== 'cpu');
       if (accelerators.length === 0)
@@ -67,7 +86,10 @@ export class OnnxRuntimeEngine implements Engine {
         `onnxruntime provider ${accelerators.join('/')} is not available here: falling back to the CPU`,
       );
       providers = ['cpu'];
-      session = await ort.InferenceSession.create(bundle.onnxPath, sessionOptions(providers, threads));
+      session = await ort.InferenceSession.create(
+        bundle.onnxPath,
+        sessionOptions(providers, threads, opts.profile),
+      );
     }
     try {
       checkSessionIo(bundle, session);
@@ -129,6 +151,11 @@ export class OnnxRuntimeEngine implements Engine {
       hsfTokens: take<Float32Array>(IO.hsfTokens, [batch, K, L, D]),
     };
     return result;
+  }
+
+  /** Writes the profile (only with the `profile` option). */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async close(): Promise<void> {

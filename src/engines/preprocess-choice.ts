@@ -1,7 +1,7 @@
 // Which preprocessing the service runs, said in advance (doctor): node-tensorrt's CUDA kernel writing
 // into the engine's input when the engine runs on TensorRT (TensorRtEngine.open turns it on:
 // EngineInfo.takesFrames), else the CPU path. Both give the same tensor bit for bit.
-import { hasWasmSimd } from '../preprocess/wasm/simd-preprocess.js';
+import { describeCpuPreprocessing } from '../preprocess/preprocess.js';
 import type { AddonLoad } from './tensorrt.js';
 import { tensorRtUnavailableReason, type TensorRtFacts } from './probe.js';
 
@@ -11,7 +11,7 @@ export interface PreprocessingPlace {
 }
 
 export function describePreprocessing(facts: TensorRtFacts, load: AddonLoad): PreprocessingPlace {
-  const cpu = `cpu (${hasWasmSimd() ? 'WebAssembly SIMD' : 'TypeScript reference'}, PIL-exact)`;
+  const cpu = `cpu (${describeCpuPreprocessing()}, PIL-exact)`;
   const noTrt = tensorRtUnavailableReason(facts);
   if (noTrt !== undefined)
     return { where: 'cpu', detail: `${cpu}; GPU preprocessing needs TensorRT: ${noTrt}` };

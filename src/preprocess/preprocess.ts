@@ -4,6 +4,7 @@
 import type { Mat } from '@u4/opencv4nodejs';
 import { loadOpenCV } from '../util/opencv.js';
 import { CLIP_MEAN, CLIP_STD, normalizeTable, normalizeToPlanar, type Triple } from './normalize.js';
+import { hasNativePreprocess, loadPreprocessCpuBinding, NativePreprocessKernel } from './native-kernel.js';
 import { BicubicResizer, type Image3 } from './pil-resample.js';
 import { hasWasmSimd, SimdPreprocessKernel } from './wasm/simd-preprocess.js';
 import type { Rect, Rotation } from '../geometry/map-to-frame.js';
@@ -20,13 +21,15 @@ export interface PreprocessOptions {
   mean?: Triple;
   std?: Triple;
   /**
-   * 'simd' (default where WebAssembly SIMD runs): the fast kernels; 'reference': the plain
-   * TypeScript port of PIL. Both give identical tensors.
+   * 'native' (default where the node-tensorrt addon is built): its AVX2/NEON kernels; 'simd'
+   * (default elsewhere, where WebAssembly SIMD runs): the WebAssembly kernels; 'reference': the
+   * plain TypeScript port of PIL. All give identical tensors.
    */
-  kernel?: 'simd' | 'reference';
+  kernel?: PreprocessKernelName;
   /**
-   * Threads sharing each frame with the SIMD kernel (this one included; default 1). More threads
-   * cut the time per frame on multi-core machines; the caller still blocks until the frame is done.
+   * Threads sharing each frame with the native or SIMD kernel (this one included; default 1). More
+   * threads cut the time per frame on multi-core machines; the caller still blocks until the frame
+   * is done.
    */
   threads?: number;
 }
@@ -37,8 +40,27 @@ export interface FrameView {
   rotate?: Rotation;
 }
 
+export type PreprocessKernelName = 'native' | 'simd' | 'reference';
+
+/** The kernel a Preprocessor uses by default here: native, else WebAssembly SIMD, else the reference. */
+export function defaultPreprocessKernel(): PreprocessKernelName {
+  if (hasNativePreprocess()) return 'native';
+  return hasWasmSimd() ? 'simd' : 'reference';
+}
+
+/** For doctor and logs: which CPU preprocessing runs here, in words. */
+export function describeCpuPreprocessing(): string {
+  const kernel = defaultPreprocessKernel();
+  if (kernel === 'native') return `native ${loadPreprocessCpuBinding().kernel} (node-tensorrt)`;
+  return kernel === 'simd' ? 'WebAssembly SIMD' : 'TypeScript reference';
+}
+
 /** Distinct frame sizes whose resampling tables and scratch a Preprocessor keeps. */
 const MAX_RESIZERS = 8;
+
+type Kernel = BicubicResizer | SimdPreprocessKernel | NativePreprocessKernel;
+/** The kernels that own their input bytes (filled by OpenCV's copyTo). */
+type OwnInput = SimdPreprocessKernel | NativePreprocessKernel;
 
 /**
  * Preprocesses frames for one model input size and normalisation. Keeps the resampling tables and
@@ -47,13 +69,13 @@ const MAX_RESIZERS = 8;
  */
 export class Preprocessor {
   readonly size: number;
-  readonly kernel: 'simd' | 'reference';
+  readonly kernel: PreprocessKernelName;
   readonly threads: number;
   private readonly lut: Float32Array;
   private readonly mean: number[];
   private readonly std: number[];
-  private readonly resizers = new Map<string, BicubicResizer | SimdPreprocessKernel>();
-  private readonly inputMats = new WeakMap<SimdPreprocessKernel, Mat>();
+  private readonly resizers = new Map<string, Kernel>();
+  private readonly inputMats = new WeakMap<OwnInput, Mat>();
 
   constructor(opts: PreprocessOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > 8192) {
@@ -63,7 +85,12 @@ export class Preprocessor {
     this.lut = normalizeTable(opts.mean ?? CLIP_MEAN, opts.std ?? CLIP_STD);
     this.mean = [...(opts.mean ?? CLIP_MEAN)];
     this.std = [...(opts.std ?? CLIP_STD)];
-    this.kernel = opts.kernel ?? (hasWasmSimd() ? 'simd' : 'reference');
+    this.kernel = opts.kernel ?? defaultPreprocessKernel();
+    if (!['native', 'simd', 'reference'].includes(this.kernel)) {
+      throw new PreprocessError(
+        `preprocess: kernel must be "native", "simd" or "reference", got ${String(opts.kernel)}`,
+      );
+    }
     this.threads = opts.threads ?? 1;
     if (!Number.isInteger(this.threads) || this.threads < 1 || this.threads > 64) {
       throw new PreprocessError(`preprocess: threads must be an integer in 1..64, got ${opts.threads}`);
@@ -72,6 +99,15 @@ export class Preprocessor {
       throw new PreprocessError(
         'preprocess: WebAssembly SIMD is not available in this runtime (use kernel "reference")',
       );
+    }
+    if (this.kernel === 'native') {
+      try {
+        loadPreprocessCpuBinding();
+      } catch (err) {
+        throw new PreprocessError(
+          `preprocess: the native kernel is not available: ${(err as Error).message}`,
+        );
+      }
     }
   }
 
@@ -100,8 +136,11 @@ export class Preprocessor {
     if (source.rotate !== 0) mat = mat.rotate(rotateCodes(cv)[source.rotate]);
     if (mat.channels === 1) mat = mat.cvtColor(cv.COLOR_GRAY2BGR);
     const r = this.resizer(mat.cols, mat.rows);
-    if (r instanceof SimdPreprocessKernel) {
-      // OpenCV copies the frame (or the ROI) straight into the kernel's memory: one copy, no getData
+    if (r instanceof NativePreprocessKernel) {
+      // OpenCV copies the frame (or the ROI) straight into the kernel's buffer: one copy, no getData
+      mat.copyTo(this.inputMat(r, cv));
+      r.compute(true, out, offset);
+    } else if (r instanceof SimdPreprocessKernel) {
       mat.copyTo(this.inputMat(r, cv));
       r.compute(true, this.mean, this.std, out, offset);
     } else {
@@ -180,7 +219,7 @@ export class Preprocessor {
   }
 
   /** A Mat header over the kernel's input bytes (no copy), made once per kernel. */
-  private inputMat(kernel: SimdPreprocessKernel, cv: ReturnType<typeof loadOpenCV>): Mat {
+  private inputMat(kernel: OwnInput, cv: ReturnType<typeof loadOpenCV>): Mat {
     let m = this.inputMats.get(kernel);
     if (!m) {
       const bytes = kernel.input;
@@ -193,28 +232,27 @@ export class Preprocessor {
 
   private resizeInto(image: Image3, bgr: boolean, out: Float32Array, offset: number): void {
     const r = this.resizer(image.width, image.height);
-    if (r instanceof SimdPreprocessKernel) {
+    if (r instanceof NativePreprocessKernel) {
+      r.run(image, bgr, out, offset);
+    } else if (r instanceof SimdPreprocessKernel) {
       r.run(image, bgr, this.mean, this.std, out, offset);
     } else {
       normalizeToPlanar(r.resize(image), this.lut, bgr, out, offset);
     }
   }
 
-  private resizer(width: number, height: number): BicubicResizer | SimdPreprocessKernel {
+  private resizer(width: number, height: number): Kernel {
     const key = `${width}x${height}`;
     let r = this.resizers.get(key);
     if (r) {
       // most recently used last, so the oldest entry is evicted first
       this.resizers.delete(key);
     } else {
-      r =
-        this.kernel === 'simd'
-          ? new SimdPreprocessKernel(width, height, this.size, this.threads)
-          : new BicubicResizer(width, height, this.size, this.size);
+      r = this.newKernel(width, height);
       if (this.resizers.size >= MAX_RESIZERS) {
         const oldest = this.resizers.keys().next().value as string;
         const evicted = this.resizers.get(oldest);
-        if (evicted instanceof SimdPreprocessKernel) evicted.close();
+        if (!(evicted instanceof BicubicResizer)) evicted?.close();
         this.resizers.delete(oldest);
       }
     }
@@ -222,9 +260,20 @@ export class Preprocessor {
     return r;
   }
 
+  private newKernel(width: number, height: number): Kernel {
+    switch (this.kernel) {
+      case 'native':
+        return new NativePreprocessKernel(width, height, this.size, this.mean, this.std, this.threads);
+      case 'simd':
+        return new SimdPreprocessKernel(width, height, this.size, this.threads);
+      default:
+        return new BicubicResizer(width, height, this.size, this.size);
+    }
+  }
+
   /** Stops the worker threads of every cached kernel (only needed with threads > 1). */
   close(): void {
-    for (const r of this.resizers.values()) if (r instanceof SimdPreprocessKernel) r.close();
+    for (const r of this.resizers.values()) if (!(r instanceof BicubicResizer)) r.close();
     this.resizers.clear();
   }
 

@@ -15,8 +15,8 @@ import { runPython } from '../helpers/python-ref.js';
 import { requirePython } from '../helpers/require-tools.js';
 
 const PY_MODULES = ['numpy', 'PIL', 'torch', 'torchvision'];
-/** Both implementations are held to the same reference. */
-const KERNELS = ['simd', 'reference'] as const;
+/** Every implementation is held to the same reference (native: node-tensorrt's, built by setup). */
+const KERNELS = ['native', 'simd', 'reference'] as const;
 const cv = loadOpenCV();
 
 /** A BGR test card: gradients, hard 0/255 edges (they overshoot and clip), fine stripes and noise. */
@@ -123,6 +123,7 @@ function countDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 // resizes (one pass skipped) and a heavy shrink.
 const SIZES: [number, number, number][] = [
   [1920, 1080, 518],
+  [1920, 1080, 336],
   [1920, 1080, 224],
   [300, 200, 518],
   [300, 200, 126],
@@ -135,7 +136,7 @@ const SIZES: [number, number, number][] = [
   [5, 3, 1],
 ];
 
-test('bicubic resize equals PIL Image.resize(BICUBIC), and both kernels equal torchvision, bit for bit', (t) => {
+test('bicubic resize equals PIL Image.resize(BICUBIC), and every kernel equals torchvision, bit for bit', (t) => {
   requirePython(PY_MODULES);
   const dir = mkdtempSync(join(tmpdir(), 'pil-'));
   try {
@@ -186,6 +187,8 @@ test('full preprocessing equals the official torchvision transform, with ROI, ro
     const cases: { size: number; rotate: Rotation; roi: Rect | null; mode: 'RGB' | 'L' }[] = [
       { size: 518, rotate: 0, roi: null, mode: 'RGB' },
       { size: 518, rotate: 0, roi: { x: 301, y: 97, width: 777, height: 555 }, mode: 'RGB' },
+      { size: 336, rotate: 0, roi: null, mode: 'RGB' },
+      { size: 336, rotate: 0, roi: { x: 1, y: 2, width: 1919, height: 1077 }, mode: 'RGB' },
       { size: 336, rotate: 90, roi: null, mode: 'RGB' },
       { size: 336, rotate: 90, roi: { x: 100, y: 1200, width: 500, height: 333 }, mode: 'RGB' },
       { size: 224, rotate: 180, roi: { x: 0, y: 5, width: 1900, height: 1000 }, mode: 'RGB' },

@@ -75,6 +75,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ntrt::registerHsf(env, exports);
   ntrt::registerHsfCpu(env, exports);
   ntrt::registerPreprocess(env, exports);
+  ntrt::registerPreprocessCpu(env, exports);
   return exports;
 }
 

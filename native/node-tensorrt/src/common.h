@@ -12,6 +12,7 @@ void registerTrtSession(Napi::Env env, Napi::Object exports);
 void registerHsf(Napi::Env env, Napi::Object exports);
 void registerHsfCpu(Napi::Env env, Napi::Object exports);
 void registerPreprocess(Napi::Env env, Napi::Object exports);
+void registerPreprocessCpu(Napi::Env env, Napi::Object exports);
 
 /** A CUDA error as "cudaErrorNoDevice (100): no CUDA-capable device is detected". */
 std::string cudaErrorText(int code);

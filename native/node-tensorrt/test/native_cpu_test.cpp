@@ -2,7 +2,8 @@
 // the HSF CPU path (src/hsf/hsf_cpu.cpp, gram_cpu.cpp) and the preprocessing kernels' host build
 // (src/preprocess/pp_host.cpp, with pp_plan.cpp's PIL tap tables). Built for the host and, by
 // cross-aarch64.sh, for aarch64 to run under qemu-user: there it checks the portable Gram loop and
-// the build flags (-ffp-contract=off) that an Orin's CPU gets. Reads the dumps of
+// the build flags (-ffp-contract=off) that an Orin's CPU gets; and the fast CPU preprocessing
+// (src/preprocess/pp_cpu.cpp, every kernel the machine runs) against both (pp_cpu_checks.h). Reads the dumps of
 // test/helpers/hsf-dump.ts and test/helpers/preprocess-dump.ts.
 //   native_cpu_test HSF_DIR [PREPROCESS_DIR]
 // One line per check, "PASS ..." or "FAIL ..."; exit 0 when all pass, 1 on a failure, 2 when nothing
@@ -19,6 +20,7 @@
 #include "../src/hsf/hsf_cpu.h"
 #include "../src/preprocess/pp_host.h"
 #include "npy_reader.h"
+#include "pp_cpu_checks.h"
 
 namespace {
 
@@ -99,7 +101,8 @@ int preprocessCase(const std::filesystem::path& d) {
   const size_t m = got.size() == want.bytes.size() / 4 ? bitMismatches(got.data(), want.as<float>(), got.size()) : got.size();
   std::printf("%s preprocess %s: %dx%dx%d rotate %d -> %d, differing values %zu of %zu\n", m == 0 ? "PASS" : "FAIL",
               name.c_str(), in.width, in.height, in.channels, in.rotate, size, m, got.size());
-  return m == 0 ? 0 : 1;
+  if (got.size() != want.bytes.size() / 4) return 1;
+  return (m == 0 ? 0 : 1) + ppcheck::dumpedCase(name, in, size, mean, std, want.as<float>());
 }
 
 }  // namespace
@@ -131,6 +134,9 @@ int main(int argc, char** argv) {
       ran++;
     }
   }
+  // the fast CPU preprocessing (pp_cpu.h) on random frames, against the host build of the kernels
+  failures += ppcheck::randomFrames();
+  ran++;
   if (ran == 0) return 2;
   return failures ? 1 : 0;
 }

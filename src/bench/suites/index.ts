@@ -3,6 +3,7 @@ import type { Benchmark } from '../harness.js';
 import { benchmarks as decide } from './decide.js';
 import { benchmarks as evaluation } from './eval.js';
 import { benchmarks as fleet } from './fleet.js';
+import { benchmarks as gaussian } from './gaussian.js';
 import { benchmarks as harness } from './harness.js';
 import { benchmarks as hsf } from './hsf.js';
 import { benchmarks as model } from './model.js';
@@ -16,6 +17,7 @@ export const suites: Benchmark[][] = [
   hsf,
   model,
   preprocess,
+  gaussian,
   pipeline,
   mqtt,
   fleet,
