@@ -222,6 +222,15 @@ export const mqttSchema = z
           .positive()
           .default(10000)
           .describe('GET /readyz is not ready while the broker is down and more documents than this wait'),
+        drainTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600000)
+          .default(20000)
+          .describe(
+            'at the end (sources ended, SIGTERM) keep publishing until the outbox is empty or this long; what is left stays on disk, is published first at the next start, and makes the exit code 3',
+          ),
       })
       .prefault({}),
     sparkplug: z

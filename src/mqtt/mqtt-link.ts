@@ -203,8 +203,43 @@ export class MqttLink extends EventEmitter<{
     this.statsTimer.unref();
   }
 
-  /** Stops publishing, waits briefly for unacknowledged events, says "offline", disconnects. */
-  async stop(): Promise<void> {
+  /**
+   * Keeps publishing (and reconnecting) until every document in the outbox is acknowledged or
+   * `timeoutMs` passes; resolves with how many are still waiting. The end of a run calls it before
+   * stop(), so that a finite run does not leave accepted documents behind while the broker is down.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    const outbox = this.outbox;
+    if (!outbox) return 0;
+    const left = () => outbox.getCounters().pending;
+    if (left() === 0) return 0;
+    this.logger.info(
+      { pending: left(), drainTimeoutMs: timeoutMs, connection: this.connectionState },
+      'waiting for the broker to acknowledge the outbox (mqtt.outbox.drainTimeoutMs)',
+    );
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (left() === 0) done();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.off('delivered', check);
+        this.off('loss', check);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('delivered', check);
+      this.on('loss', check);
+    });
+    return left();
+  }
+
+  /**
+   * Stops publishing, waits briefly for unacknowledged events, says "offline", disconnects. Resolves
+   * with the outbox's final counters: `pending` documents stay in the file, undelivered, for the
+   * next start.
+   */
+  async stop(): Promise<OutboxCounters> {
     clearInterval(this.statsTimer);
     clearTimeout(this.outboxStatusTimer);
     this.statsTimer = undefined;
@@ -212,12 +247,19 @@ export class MqttLink extends EventEmitter<{
     await this.router?.idle();
     await this.connection?.stop();
     this.outbox?.close();
+    const final = this.outbox?.getCounters() ?? emptyCounters();
     await this.broker?.stop();
     this.connection = undefined;
     this.publisher = undefined;
     this.outbox = undefined;
     this.router = undefined;
     this.broker = undefined;
+    return final;
+  }
+
+  /** The outbox file (mqtt.outbox.path), for messages that name it. */
+  get outboxPath(): string {
+    return this.cfg.outbox.path;
   }
 
   /**
@@ -316,14 +358,7 @@ export class MqttLink extends EventEmitter<{
         protocolVersion: c?.protocolVersion ?? this.cfg.protocolVersion,
       },
       outbox: {
-        ...(this.outbox?.getCounters() ?? {
-          accepted: 0,
-          delivered: 0,
-          dropped: 0,
-          rejected: 0,
-          brokerRejected: 0,
-          pending: 0,
-        }),
+        ...(this.outbox?.getCounters() ?? emptyCounters()),
         inflight: this.publisher?.inflightCount ?? 0,
         maxEvents: this.cfg.outbox.maxEvents,
         overflow: this.cfg.outbox.overflow,
@@ -423,4 +458,8 @@ export class MqttLink extends EventEmitter<{
       })
       .catch(() => undefined);
   }
+}
+
+function emptyCounters(): OutboxCounters {
+  return { accepted: 0, delivered: 0, dropped: 0, rejected: 0, brokerRejected: 0, pending: 0 };
 }

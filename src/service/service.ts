@@ -36,6 +36,9 @@ import { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
 
+/** The exit code of a run that ended with accepted events or results still undelivered on disk. */
+export const EXIT_UNDELIVERED = 3;
+
 type ServicePipeline = Pipeline<ReturnType<ModelStages['preprocess']>, BatchOut, ModelResult, Decided>;
 
 export class Service {
@@ -237,7 +240,11 @@ export class Service {
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: mqtt.brokerUrl }, 'inspecting');
   }
 
-  /** Stops in reverse order: drain the pipeline, answer open triggers, flush MQTT, the rest. Idempotent. */
+  /**
+   * Stops in reverse order: drain the pipeline, answer open triggers, deliver the outbox (up to
+   * mqtt.outbox.drainTimeoutMs), then the rest. Idempotent. The exit code is EXIT_UNDELIVERED when
+   * accepted documents are still on disk, waiting for the next start.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const report = await this.pipeline?.stop();
@@ -245,14 +252,38 @@ export class Service {
       await this.ledger
         ?.close('shutdown', 'the service stopped before this trigger had a result')
         .catch((err: unknown) => this.logger.warn({ err }, 'results at stop'));
+      await this.mqtt
+        ?.drain(this.cfg.mqtt.outbox.drainTimeoutMs)
+        .catch((err: unknown) => this.logger.warn({ err }, 'outbox drain'));
       await this.dashboard?.stop().catch((err: unknown) => this.logger.warn({ err }, 'dashboard stop'));
       await this.sparkplug?.stop().catch((err: unknown) => this.logger.warn({ err }, 'sparkplug stop'));
-      await this.mqtt?.stop().catch((err: unknown) => this.logger.warn({ err }, 'mqtt stop'));
+      const undelivered = await this.stopMqtt();
       await this.engine?.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
       this.operator.stop();
-      this.resolveFinished(0);
+      this.resolveFinished(undelivered > 0 ? EXIT_UNDELIVERED : 0);
     })();
     return this.stopping;
+  }
+
+  /** Stops MQTT; returns (and reports) how many accepted documents stay undelivered on disk. */
+  private async stopMqtt(): Promise<number> {
+    const mqtt = this.mqtt;
+    if (!mqtt) return 0;
+    let final: Awaited<ReturnType<MqttLink['stop']>>;
+    try {
+      final = await mqtt.stop();
+    } catch (err) {
+      this.logger.warn({ err }, 'mqtt stop');
+      return 0;
+    }
+    const { pending: undelivered, accepted, delivered } = final;
+    if (undelivered > 0) {
+      this.logger.error(
+        { undelivered, outbox: mqtt.outboxPath, drainTimeoutMs: this.cfg.mqtt.outbox.drainTimeoutMs },
+        `${undelivered} accepted events/results were not delivered to the broker: they stay in ${mqtt.outboxPath} and are published first at the next start (exit code ${EXIT_UNDELIVERED})`,
+      );
+    } else this.logger.info({ accepted, delivered }, 'outbox empty: every accepted document was delivered');
+    return undelivered;
   }
 
   /** GET /readyz. */
