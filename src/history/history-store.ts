@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AnomalyEvent } from '../events/anomaly-event.js';
 import type { InspectionResult } from '../events/inspection-result.js';
-import { HISTORY_SCHEMA, HISTORY_APPLICATION_ID } from './schema.js';
+import { HISTORY_SCHEMA, HISTORY_APPLICATION_ID } from './tables.js';
 import type {
   Acknowledgement,
   EventQuery,

@@ -1,40 +1,34 @@
 // The composition root: builds every part from the config, wires them together, starts them in
 // order and stops them in reverse. Constructors elsewhere only wire; start()/stop() own life cycles.
-// What happens at run time lives in the parts: the decide stage (decision-stage.ts), the publish
-// stage (result-publisher.ts), per-part results (result-ledger.ts), run-time settings
-// (camera-settings.ts), the operator's loop (operator-loop.ts: history, alarms, acknowledgements,
-// reviews, suspensions), the MQTT doors (mqtt-doors.ts), Sparkplug B (sparkplug-feed.ts); they meet
-// on the event bus (event-bus.ts).
-import { randomUUID } from 'node:crypto';
+// What happens at run time lives in the parts beside this file, which meet on the event bus
+// (event-bus.ts); docs/architecture.md says which part owns what.
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
-import { createEngine } from '../engines/select.js';
-import { errorResult, type ResultContext } from '../events/inspection-result.js';
+import type { ResultContext } from '../events/inspection-result.js';
 import { provenanceFromManifest } from '../events/provenance.js';
 import { SnapshotStore } from '../events/snapshots.js';
-import type { HsfRunner } from '../hsf/types.js';
-import { loadBundle, type Bundle } from '../model/bundle.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
-import { TriggerRejectedError } from '../sources/trigger.js';
 import { DashboardServer } from '../dashboard/server.js';
-import type { TriggerOutcome } from '../dashboard/types.js';
-import { Metrics, type CameraState } from '../metrics/prometheus.js';
+import { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
+import { CameraStateFeed } from './camera-state-feed.js';
 import { dashboardSource } from './dashboard-api.js';
 import { DecisionStage, type Decided } from './decision-stage.js';
 import { ServiceBus } from './event-bus.js';
 import { LiveFrames } from './live-frames.js';
 import { LiveStatus } from './live-status.js';
-import { feedMetrics, feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
-import { ModelStages, hsfFor, type BatchOut, type ModelResult } from './model-stages.js';
+import { feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
+import { loadModel } from './load-model.js';
+import { ModelStages, type BatchOut, type ModelResult } from './model-stages.js';
 import { mqttCommandHandlers, subscribeTriggerTopics } from './mqtt-doors.js';
 import { OperatorLoop } from './operator-loop.js';
 import { readiness, type Readiness } from './readiness.js';
-import { ResultLedger } from './result-ledger.js';
+import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
+import { TriggerDesk, createResultLedger } from './trigger-desk.js';
 
 /** The exit code of a run that ended with accepted events or results still undelivered on disk. */
 export const EXIT_UNDELIVERED = 3;
@@ -49,6 +43,8 @@ export class Service {
   private readonly bus: ServiceBus;
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
+  private readonly views: CameraStateFeed;
+  private desk?: TriggerDesk;
   private engine?: Engine;
   private decisions?: DecisionStage;
   private settings?: CameraSettings;
@@ -67,22 +63,14 @@ export class Service {
     this.bus = new ServiceBus(logger);
     this.status = new LiveStatus(cfg);
     this.operator = new OperatorLoop(cfg, { bus: this.bus, metrics: this.metrics, logger });
-    this.subscribeLiveViews();
+    this.views = new CameraStateFeed(this.bus, this.status, this.metrics);
   }
 
   async start(): Promise<void> {
     const { cfg, logger, bus, status, operator } = this;
-    // 1. The model: a bundle that does not match its manifest is refused here, before anything runs.
-    const bundle = await loadBundle(cfg.model.bundle);
-    if (bundle.untrained) {
-      logger.warn(
-        { bundle: bundle.dir },
-        '*** UNTRAINED MODEL (untrained-test, random weights): scores and events mean NOTHING; for demos and tests only ***',
-      );
-    }
-    const engine = (this.engine = await createEngine(cfg.model, bundle, logger));
-    const hsf = hsfFor(cfg.model, engine, logger);
-    this.reportModel(bundle, engine, hsf);
+    // 1. The model (a bundle that does not match its manifest is refused here).
+    const { bundle, engine, hsf } = await loadModel(cfg, status, logger);
+    this.engine = engine;
     const stages = new ModelStages(
       bundle,
       engine,
@@ -118,46 +106,36 @@ export class Service {
       mqttCommandHandlers({
         settings: this.settings,
         suspensions: operator.suspensions,
-        trigger: (id, partId) => this.triggerPart(id, partId),
+        trigger: (id, partId) => this.triggerDesk().triggerPart(id, partId),
         status: () => status.snapshot(),
         rebirth: () => {
           this.sparkplug?.rebirth();
-          for (const id of cfg.cameras.map((c) => c.id)) this.publishCameraState(id);
+          for (const id of cfg.cameras.map((c) => c.id)) this.views.publish(id);
         },
       }),
     );
-    this.ledger = new ResultLedger({
-      persist: (r) => mqtt.publishResult(r),
-      durable: (r) => bus.emit('result', r),
-      errorDoc: (part, reason, detail) =>
-        errorResult(context, part, {
-          reason,
-          detail,
-          className: this.settings!.camera(part.cameraId).className,
-        }),
-      resultTimeoutMs: (id) => {
-        const src = this.settings!.camera(id).source;
-        return src.kind === 'trigger' ? src.resultTimeoutMs : 60_000;
-      },
-      late: (part) => this.metrics.resultsLate.inc({ camera: part.cameraId }),
-      logger,
-    });
+    const settings = () => this.settings!;
+    const { metrics } = this;
+    const ledger = (this.ledger = createResultLedger({ mqtt, bus, settings, context, metrics, logger }));
     await mqtt.start();
     status.setMqttUrl(mqtt.brokerUrl ?? '');
     for (const a of operator.board.all()) void mqtt.publishAlarm(a.cameraId, { ...a });
     if (cfg.mqtt.sparkplug.enabled) {
-      this.sparkplug = new SparkplugFeed(cfg, {
-        url: mqtt.brokerUrl,
-        bus,
-        settings: this.settings,
-        suspensions: operator.suspensions,
-        status,
-        logger,
-        softwareVersion: `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim(),
-      });
+      const softwareVersion = `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim();
+      const { suspensions } = operator;
+      const deps = { url: mqtt.brokerUrl, bus, settings: this.settings, suspensions, status, logger };
+      this.sparkplug = new SparkplugFeed(cfg, { ...deps, softwareVersion });
       this.sparkplug.start();
     }
-    subscribeTriggerTopics(cfg, mqtt, (id, partId) => 'triggerId' in this.trigger(id, partId), logger);
+    const desk = (this.desk = new TriggerDesk({
+      cameras: cfg.cameras,
+      pipelineTrigger: (id, partId) => this.running().trigger(id, partId),
+      ledger,
+      suspensions: operator.suspensions,
+      metrics,
+      logger,
+    }));
+    subscribeTriggerTopics(cfg, mqtt, (id, partId) => 'triggerId' in desk.trigger(id, partId), logger);
 
     // 4. The dashboard and metrics.
     const live = new LiveFrames({
@@ -172,10 +150,10 @@ export class Service {
         bus,
         metrics: this.metrics,
         operator,
-        settings: () => this.settings!,
+        settings,
         live,
         readiness: () => this.readiness(),
-        trigger: (id, partId) => this.trigger(id, partId),
+        trigger: (id, partId) => desk.trigger(id, partId),
         cameraIds: cfg.cameras.map((c) => c.id),
         snapshotDir: cfg.snapshots.dir,
       });
@@ -190,7 +168,7 @@ export class Service {
       snapshots,
       resultSnapshots: cfg.snapshots.results,
       smoothed: (r) => stages.smoothed(r),
-      results: { ledger: this.ledger, context },
+      results: { ledger, context },
       live,
       logger,
     });
@@ -210,15 +188,7 @@ export class Service {
     pipeline.onState((e) => bus.emit('cameraState', { cameraId: e.cameraId, state: e.state }));
     pipeline.onResult((o) => bus.emit('frame', o));
     feedPipelineMetrics(pipeline, this.metrics);
-    pipeline.drops.onDrop((e) => {
-      // a part's frame, or a trigger, that left the pipeline uninspected: its result says why
-      if (e.triggerId === undefined) return;
-      void this.ledger!.fail(
-        { cameraId: e.cameraId, triggerId: e.triggerId, partId: e.partId, triggeredAtWall: Date.now() },
-        e.reason,
-        e.detail ?? `frame dropped (${e.reason})`,
-      );
-    });
+    pipeline.drops.onDrop((e) => desk.answerDrop(e));
     bus.on('settings', ({ camera }) => pipeline.updateCamera(camera));
     bus.on('suspension', ({ cameraId, suspension }) =>
       pipeline.setSuspended(cameraId, suspension !== undefined),
@@ -232,11 +202,8 @@ export class Service {
     });
     pipeline.start();
     // Retained state for every camera from the start, also for trigger cameras that wait for a part.
-    for (const [id, state] of Object.entries(pipeline.cameraStates())) {
-      status.setCameraState(id, state);
-      this.metrics.setCameraState(id, (status.viewState(id) ?? state) as CameraState);
-      this.publishCameraState(id);
-    }
+    this.views.connect(mqtt, decisions);
+    this.views.initial(pipeline.cameraStates());
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: mqtt.brokerUrl }, 'inspecting');
   }
 
@@ -300,96 +267,13 @@ export class Service {
     });
   }
 
-  /** The model in the live status and the log. */
-  private reportModel(bundle: Bundle, engine: Engine, hsf: HsfRunner | undefined): void {
-    this.status.setModel({
-      bundle: bundle.dir,
-      provenance: bundle.manifest.provenance.kind,
-      untrained: bundle.untrained,
-      backend: `${engine.info.backend} (${engine.info.device})`,
-      hsf: hsf ? hsf.kind : 'off',
-    });
-    const { backend, device, maxBatch } = engine.info;
-    this.logger.info({ backend, device, maxBatch, hsf: hsf?.kind ?? 'off' }, 'model ready');
+  private running(): ServicePipeline {
+    if (!this.pipeline) throw new Error('not running yet');
+    return this.pipeline;
   }
 
-  /** Metrics, the live status (dashboard, status command, stats) and the retained MQTT topics. */
-  private subscribeLiveViews(): void {
-    feedMetrics(this.bus, this.metrics);
-    this.status.subscribe(this.bus);
-    // after the live status has the change: the payload is built from it
-    const stateMetric = (cameraId: string) => {
-      const state = this.status.viewState(cameraId);
-      if (state) this.metrics.setCameraState(cameraId, state as CameraState);
-    };
-    this.bus.on('cameraState', ({ cameraId }) => {
-      stateMetric(cameraId);
-      this.publishCameraState(cameraId);
-    });
-    this.bus.on('settings', ({ cameraId }) => this.publishCameraState(cameraId));
-    this.bus.on('suspension', ({ cameraId }) => {
-      stateMetric(cameraId);
-      this.publishCameraState(cameraId);
-    });
-    this.bus.on('alarm', (a) => void this.mqtt?.publishAlarm(a.cameraId, { ...a }));
-  }
-
-  /** The retained `<base>/<camera>/state`, from the live status and the camera's Decider. */
-  private publishCameraState(cameraId: string): void {
-    if (!this.decisions) return;
-    void this.mqtt?.publishState(
-      cameraId,
-      this.status.cameraStatePayload(cameraId, this.decisions.decider(cameraId)),
-    );
-  }
-
-  /**
-   * A part arrived at a trigger camera (PLC topic, command, dashboard): returns the trigger id, or
-   * throws when refused. Every trigger of a trigger camera is answered by exactly one inspection
-   * result, refused ones included (verdict error: suspended, or too many waiting).
-   */
-  private triggerPart(cameraId: string, partId?: string): string {
-    const pipeline = this.pipeline;
-    const ledger = this.ledger;
-    if (!pipeline || !ledger) throw new Error('not running yet');
-    const cam = this.cfg.cameras.find((c) => c.id === cameraId);
-    const triggeredAtWall = Date.now();
-    if (cam?.source.kind === 'trigger') this.metrics.triggers.inc({ camera: cameraId });
-    const suspension = this.operator.suspensions.get(cameraId);
-    if (cam?.source.kind === 'trigger' && suspension) {
-      const triggerId = randomUUID();
-      const why = `camera ${cameraId} is suspended${suspension.until ? ` until ${suspension.until}` : ''} (by ${suspension.by})`;
-      ledger.register({ cameraId, triggerId, partId, triggeredAtWall });
-      void ledger.fail({ cameraId, triggerId, partId, triggeredAtWall }, 'suspended', why);
-      throw new Error(`${why}: answered with verdict error`);
-    }
-    let triggerId: string;
-    try {
-      triggerId = pipeline.trigger(cameraId, partId);
-    } catch (err) {
-      if (err instanceof TriggerRejectedError && err.kind !== 'invalid') {
-        const refused = randomUUID();
-        ledger.register({ cameraId, triggerId: refused, partId, triggeredAtWall });
-        void ledger.fail(
-          { cameraId, triggerId: refused, partId, triggeredAtWall },
-          'trigger-rejected',
-          err.message,
-        );
-      }
-      throw err;
-    }
-    ledger.register({ cameraId, triggerId, partId, triggeredAtWall });
-    return triggerId;
-  }
-
-  /** A trigger from a PLC topic or the dashboard: its id, or why it was refused (logged). */
-  private trigger(cameraId: string, partId?: string): TriggerOutcome {
-    try {
-      return { triggerId: this.triggerPart(cameraId, partId) };
-    } catch (err) {
-      const refused = (err as Error).message;
-      this.logger.warn({ camera: cameraId, err: refused }, 'trigger refused');
-      return { refused };
-    }
+  private triggerDesk(): TriggerDesk {
+    if (!this.desk) throw new Error('not running yet');
+    return this.desk;
   }
 }
