@@ -248,6 +248,7 @@ export class MqttLink extends EventEmitter<{
     await this.connection?.stop();
     this.outbox?.close();
     const final = this.outbox?.getCounters() ?? emptyCounters();
+    if (this.outbox) this.reportFinal(final);
     await this.broker?.stop();
     this.connection = undefined;
     this.publisher = undefined;
@@ -257,9 +258,17 @@ export class MqttLink extends EventEmitter<{
     return final;
   }
 
-  /** The outbox file (mqtt.outbox.path), for messages that name it. */
-  get outboxPath(): string {
-    return this.cfg.outbox.path;
+  /** At the stop: every accepted document delivered, or how many stay on disk for the next start. */
+  private reportFinal({ pending, accepted, delivered }: OutboxCounters): void {
+    const path = this.cfg.outbox.path;
+    if (pending === 0) {
+      this.logger.info({ accepted, delivered }, 'outbox empty: every accepted document was delivered');
+      return;
+    }
+    this.logger.error(
+      { undelivered: pending, outbox: path, drainTimeoutMs: this.cfg.outbox.drainTimeoutMs },
+      `${pending} accepted events/results were not delivered to the broker: they stay in ${path} and are published first at the next start`,
+    );
   }
 
   /**

@@ -224,33 +224,15 @@ export class Service {
         .catch((err: unknown) => this.logger.warn({ err }, 'outbox drain'));
       await this.dashboard?.stop().catch((err: unknown) => this.logger.warn({ err }, 'dashboard stop'));
       await this.sparkplug?.stop().catch((err: unknown) => this.logger.warn({ err }, 'sparkplug stop'));
-      const undelivered = await this.stopMqtt();
+      const undelivered = await this.mqtt
+        ?.stop()
+        .then((final) => final.pending)
+        .catch((err: unknown) => void this.logger.warn({ err }, 'mqtt stop'));
       await this.engine?.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
       this.operator.stop();
-      this.resolveFinished(undelivered > 0 ? EXIT_UNDELIVERED : 0);
+      this.resolveFinished(undelivered ? EXIT_UNDELIVERED : 0);
     })();
     return this.stopping;
-  }
-
-  /** Stops MQTT; returns (and reports) how many accepted documents stay undelivered on disk. */
-  private async stopMqtt(): Promise<number> {
-    const mqtt = this.mqtt;
-    if (!mqtt) return 0;
-    let final: Awaited<ReturnType<MqttLink['stop']>>;
-    try {
-      final = await mqtt.stop();
-    } catch (err) {
-      this.logger.warn({ err }, 'mqtt stop');
-      return 0;
-    }
-    const { pending: undelivered, accepted, delivered } = final;
-    if (undelivered > 0) {
-      this.logger.error(
-        { undelivered, outbox: mqtt.outboxPath, drainTimeoutMs: this.cfg.mqtt.outbox.drainTimeoutMs },
-        `${undelivered} accepted events/results were not delivered to the broker: they stay in ${mqtt.outboxPath} and are published first at the next start (exit code ${EXIT_UNDELIVERED})`,
-      );
-    } else this.logger.info({ accepted, delivered }, 'outbox empty: every accepted document was delivered');
-    return undelivered;
   }
 
   /** GET /readyz. */

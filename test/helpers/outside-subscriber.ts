@@ -23,9 +23,11 @@ export class OutsideSubscriber {
 
   /** Starts mosquitto_sub and waits for its SUBACK (a missing mosquitto_sub fails the test). */
   async start(timeoutMs = 15_000): Promise<void> {
+    // stdbuf: mosquitto_sub's stdout is block-buffered into a pipe; each line is wanted as it comes
     const proc = spawn(
-      'mosquitto_sub',
-      ['-h', '127.0.0.1', '-p', String(this.port), '-i', this.clientId, '-c', '-q', '1', '-d'] // debug: SUBACK
+      'stdbuf',
+      ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(this.port), '-i', this.clientId]
+        .concat(['-c', '-q', '1', '-d']) // persistent session, QoS 1, debug lines (SUBACK)
         .concat(['-t', `${this.base}/+/event`, '-t', `${this.base}/+/result`])
         .concat(['-F', 'MSG %t %p']),
       { stdio: ['ignore', 'pipe', 'pipe'] },

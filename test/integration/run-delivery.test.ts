@@ -35,7 +35,10 @@ after(() => {
 let pictures: { low: string; high: string; threshold: number };
 
 before(() => {
-  assert.ok(existsSync(join(BUNDLE, 'manifest.json')), `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`);
+  assert.ok(
+    existsSync(join(BUNDLE, 'manifest.json')),
+    `demo bundle missing at ${BUNDLE}: run scripts/setup.sh`,
+  );
   const cv = loadOpenCV();
   const plain = new cv.Mat(240, 320, cv.CV_8UC3, [110, 110, 110]);
   const busy = new cv.Mat(240, 320, cv.CV_8UC3, [110, 110, 110]);
@@ -140,14 +143,15 @@ function accepted(dir: string): { counter: number; waiting: string[]; history: s
   const history = new Database(join(dir, 'history.sqlite'), { readonly: true });
   try {
     const row = outbox.prepare("SELECT value FROM counters WHERE name = 'accepted'").get() as
-      | { value: number }
-      | undefined;
+      { value: number } | undefined;
     return {
       counter: row?.value ?? 0,
-      waiting: (outbox.prepare('SELECT event_id FROM outbox ORDER BY seq').all() as { event_id: string }[]).map(
-        (r) => r.event_id,
+      waiting: (
+        outbox.prepare('SELECT event_id FROM outbox ORDER BY seq').all() as { event_id: string }[]
+      ).map((r) => r.event_id),
+      history: (history.prepare('SELECT id FROM events ORDER BY id').all() as { id: string }[]).map(
+        (r) => r.id,
       ),
-      history: (history.prepare('SELECT id FROM events ORDER BY id').all() as { id: string }[]).map((r) => r.id),
     };
   } finally {
     outbox.close();
@@ -157,7 +161,12 @@ function accepted(dir: string): { counter: number; waiting: string[]; history: s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, pred: () => boolean, timeoutMs: number, diag: () => string): Promise<void> {
+async function until(
+  what: string,
+  pred: () => boolean,
+  timeoutMs: number,
+  diag: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${diag()}`);
@@ -172,8 +181,8 @@ async function setup(t: { after: (fn: () => void) => void }, name: string) {
   await broker.start();
   t.after(() => void broker.stop());
   const sub = new OutsideSubscriber(broker.port, name, `${name}-outside-check`);
-  await sub.start();
   t.after(() => sub.stop());
+  await sub.start();
   return { dir, broker, sub };
 }
 
@@ -183,13 +192,26 @@ test(
   async (t) => {
     const { dir, broker, sub } = await setup(t, 'restarts');
     const svc = new ServiceRun(
-      writeConfig(dir, { url: broker.url, base: 'restarts', frames: folder(dir, 60), drainTimeoutMs: 60_000 }),
+      writeConfig(dir, {
+        url: broker.url,
+        base: 'restarts',
+        frames: folder(dir, 60),
+        drainTimeoutMs: 60_000,
+      }),
     );
-    await until('the first event at the outside subscriber', () => sub.arrivals.length > 0, 120_000, () => svc.out);
+    await until(
+      'the first event at the outside subscriber',
+      () => sub.arrivals.length > 0,
+      120_000,
+      () => svc.out,
+    );
     const restarts = 5;
     for (let i = 0; i < restarts; i++) {
       await sleep(1500);
-      assert.ok(svc.running, `the run ended before broker restart ${i + 1}: make the folder longer\n${svc.out}`);
+      assert.ok(
+        svc.running,
+        `the run ended before broker restart ${i + 1}: make the folder longer\n${svc.out}`,
+      );
       await broker.stop();
       await sleep(800); // events keep being accepted into the outbox meanwhile
       await broker.start();
@@ -218,15 +240,25 @@ test(
   async (t) => {
     const { dir, broker, sub } = await setup(t, 'down');
     const frames = folder(dir, 24);
-    const first = new ServiceRun(writeConfig(dir, { url: broker.url, base: 'down', frames, drainTimeoutMs: 1500 }));
-    await until('the first event at the outside subscriber', () => sub.arrivals.length > 0, 120_000, () => first.out);
+    const first = new ServiceRun(
+      writeConfig(dir, { url: broker.url, base: 'down', frames, drainTimeoutMs: 1500 }),
+    );
+    await until(
+      'the first event at the outside subscriber',
+      () => sub.arrivals.length > 0,
+      120_000,
+      () => first.out,
+    );
     await broker.stop();
     const code = await first.exit(120_000);
-    const told = /"msg":"(\d+) accepted events\/results were not delivered to the broker: they stay in ([^ ]+)/.exec(
-      first.out,
-    );
+    const told =
+      /"msg":"(\d+) accepted events\/results were not delivered to the broker: they stay in ([^ ]+)/.exec(
+        first.out,
+      );
     const left = accepted(dir);
-    t.diagnostic(`first run: exit ${code}, log says ${told?.[1]} remain, outbox holds ${left.waiting.length}`);
+    t.diagnostic(
+      `first run: exit ${code}, log says ${told?.[1]} remain, outbox holds ${left.waiting.length}`,
+    );
     assert.equal(code, 3, first.out);
     assert.ok(told, `no log line counting the undelivered events:\n${first.out}`);
     assert.equal(Number(told[1]), left.waiting.length, 'the log counts what stays in the outbox');
@@ -248,7 +280,9 @@ test(
     const fresh = sub.arrivals.slice(from).filter((a) => !seenBefore.has(a.id));
     const lastLeftover = fresh.map((a) => leftover.has(a.id)).lastIndexOf(true);
     const firstNew = fresh.findIndex((a) => !leftover.has(a.id));
-    t.diagnostic(`second run: ${fresh.length} first arrivals, leftovers up to #${lastLeftover}, new from #${firstNew}`);
+    t.diagnostic(
+      `second run: ${fresh.length} first arrivals, leftovers up to #${lastLeftover}, new from #${firstNew}`,
+    );
     assert.ok(firstNew > lastLeftover, 'the events left by the first run are delivered before any new one');
     assert.equal(sub.outOfOrder(), 0, 'order per camera');
   },
@@ -262,11 +296,21 @@ test(
     const frames = folder(dir, 40);
     const config = writeConfig(dir, { url: broker.url, base: 'killed', frames, drainTimeoutMs: 60_000 });
     const first = new ServiceRun(config);
-    await until('the first events at the outside subscriber', () => sub.arrivals.length >= 4, 120_000, () => first.out);
+    await until(
+      'the first events at the outside subscriber',
+      () => sub.arrivals.length >= 4,
+      120_000,
+      () => first.out,
+    );
     // the broker goes away for a moment so that accepted events wait in the outbox at the kill
     await broker.stop();
     const before = accepted(dir).counter;
-    await until('events accepted while the broker is down', () => accepted(dir).counter >= before + 3, 60_000, () => first.out);
+    await until(
+      'events accepted while the broker is down',
+      () => accepted(dir).counter >= before + 3,
+      60_000,
+      () => first.out,
+    );
     assert.ok(first.running, 'killed mid-run');
     first.proc.kill('SIGKILL');
     await first.exited;
