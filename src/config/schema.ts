@@ -1,6 +1,8 @@
 // The one source of truth for the service's settings. Everything optional has a default here;
 // config/adaclip-edge.schema.json is generated from this file (npm run schema), never edited by hand.
 import { z } from 'zod';
+import { ACTION_NAMES, COMMAND_NAMES } from './command-names.js';
+import { silencingProblems } from './silencing.js';
 
 const id = z
   .string()
@@ -162,17 +164,42 @@ export const decisionSchema = z
   })
   .prefault({});
 
-export const cameraSchema = z.object({
-  id,
-  className: z.string().min(1).max(128).describe('the product name the prompts describe, e.g. "screw"'),
-  source: sourceSchema,
-  roi: roiSchema.optional(),
-  rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
-  admission: admissionSchema,
-  thresholds: thresholdsSchema,
-  calibration: calibrationSchema.optional(),
-  decision: decisionSchema,
-});
+export const cameraSchema = z
+  .object({
+    id,
+    className: z.string().min(1).max(128).describe('the product name the prompts describe, e.g. "screw"'),
+    source: sourceSchema,
+    roi: roiSchema.optional(),
+    rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
+    admission: admissionSchema,
+    thresholds: thresholdsSchema,
+    calibration: calibrationSchema.optional(),
+    decision: decisionSchema,
+    allowDisable: z
+      .boolean()
+      .default(false)
+      .describe(
+        'allow settings that silence this camera (thresholds.image or .pixel >= 1, minRegionAreaPct >= 100, decision.cooldownMs > 1 h), here and from every door at run time',
+      ),
+  })
+  .superRefine((cam, ctx) => {
+    const { k, n } = cam.decision;
+    if (k > n)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decision', 'k'],
+        message: `at most n (${n}): ${k} of ${n} frames can never happen`,
+      });
+    if (cam.allowDisable) return;
+    for (const p of silencingProblems(cam)) {
+      if (p.key === 'decision.k') continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: p.key.split('.'),
+        message: `${p.problem} (set allowDisable: true on this camera to allow it)`,
+      });
+    }
+  });
 
 const tlsSchema = z.object({
   ca: z.string().optional().describe('path of the CA certificate (PEM)'),
@@ -181,6 +208,19 @@ const tlsSchema = z.object({
   rejectUnauthorized: z.boolean().default(true),
   servername: z.string().optional(),
 });
+
+const clientRuleSchema = z
+  .strictObject({
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/, 'letters, digits, _ . : @ - (1-64 chars, a topic level)')
+      .optional(),
+    user: z.string().min(1).max(128).optional(),
+    allow: z
+      .array(z.enum(ACTION_NAMES))
+      .describe('what this client may run (acknowledge, review: dashboard users)'),
+  })
+  .refine((r) => (r.clientId === undefined) !== (r.user === undefined), 'exactly one of clientId and user');
 
 export const mqttSchema = z
   .object({
@@ -247,10 +287,38 @@ export const mqttSchema = z
       .prefault({}),
     commands: z
       .object({
-        enabled: z.boolean().default(true),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'false: neither JSON commands nor Sparkplug DCMD writes are taken (the dashboard is not affected)',
+          ),
         allow: z
-          .array(z.enum(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']))
-          .default(['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth', 'suspend', 'resume']),
+          .array(z.enum(COMMAND_NAMES))
+          .default([...COMMAND_NAMES])
+          .describe(
+            'what a requester without a rule of its own may run, as a JSON command or a Sparkplug DCMD write (class name: set-class, thresholds: set-thresholds, Control/Suspended: suspend/resume)',
+          ),
+        clients: z
+          .array(clientRuleSchema)
+          .max(1000)
+          .default([])
+          .describe(
+            'per-client rules, in place of allow for that client: clientId matches the last level of <base>/request/<command>/<clientId> (bind it to the client with a broker ACL pattern, %c or %u) and, for DCMD writes, mqtt.sparkplug.primaryHostId; user matches a dashboard user',
+          ),
+        responseTopics: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(256)
+              .regex(/^[^#+$][^#+]*$/, 'a topic prefix without wildcards, not a $ topic'),
+          )
+          .max(100)
+          .default([])
+          .describe(
+            'MQTT 5 response topics allowed besides <base>/response/... (prefixes); any other is refused and logged',
+          ),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
       .prefault({}),
@@ -273,6 +341,15 @@ export const modelSchema = z.object({
       engineCacheDir: z.string().optional().describe('default: beside model.onnx'),
     })
     .prefault({}),
+  classNameCacheSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(100000)
+    .default(256)
+    .describe(
+      'class names whose prompt tokens are kept (least recently used go first): bounds what a flood of set-class requests costs',
+    ),
   hsf: z
     .object({
       enabled: z.boolean().default(true),

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
 import { resolveMqttSettings } from './client-options.js';
+import { CommandPolicy } from '../operator/command-policy.js';
 import { CommandRouter, type CommandHandlers, type CommandResponse } from './commands.js';
 import { MqttConnection, type ConnectionState } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -47,6 +48,8 @@ export interface MqttLinkOptions {
   statsProvider?: () => Record<string, unknown>;
   /** Outbox fsync policy; FULL unless a benchmark compares. */
   outboxSynchronous?: SyncMode;
+  /** Who may run which command (the service's one policy); default: built from mqtt.commands. */
+  policy?: CommandPolicy;
 }
 
 export interface MqttLinkStats {
@@ -168,7 +171,8 @@ export class MqttLink extends EventEmitter<{
       this.router = new CommandRouter(
         this.topics,
         {
-          allow: cfg.commands.allow,
+          policy: this.opts.policy ?? new CommandPolicy(cfg.commands),
+          responseTopics: cfg.commands.responseTopics,
           maxPayloadBytes: cfg.commands.maxPayloadBytes,
           cameraIds: this.opts.cameraIds,
         },
@@ -193,11 +197,12 @@ export class MqttLink extends EventEmitter<{
     for (const sub of this.extraSubscriptions) this.subscribeNow(sub.filter);
     if (this.router) {
       // Queued by mqtt.js until connected, and resubscribed after every reconnect.
-      connection
-        .subscribe(this.topics.requestFilter, 1)
-        .catch((err: Error) =>
-          this.logger.error({ err: err.message }, 'cannot subscribe to command requests'),
-        );
+      for (const filter of this.topics.requestFilters)
+        connection
+          .subscribe(filter, 1)
+          .catch((err: Error) =>
+            this.logger.error({ err: err.message, filter }, 'cannot subscribe to command requests'),
+          );
     }
     this.statsTimer = setInterval(() => this.publishStats(), cfg.statsIntervalS * 1000);
     this.statsTimer.unref();

@@ -11,6 +11,7 @@ import { MqttLink } from '../mqtt/mqtt-link.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Metrics } from '../metrics/prometheus.js';
+import { CommandPolicy } from '../operator/command-policy.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
 import { CameraStateFeed } from './camera-state-feed.js';
@@ -44,6 +45,8 @@ export class Service {
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
   private readonly views: CameraStateFeed;
+  /** One rule book for every door: JSON commands, Sparkplug DCMD, the dashboard (mqtt.commands). */
+  private readonly policy: CommandPolicy;
   private desk?: TriggerDesk;
   private engine?: Engine;
   private decisions?: DecisionStage;
@@ -62,7 +65,9 @@ export class Service {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.bus = new ServiceBus(logger);
     this.status = new LiveStatus(cfg);
-    this.operator = new OperatorLoop(cfg, { bus: this.bus, metrics: this.metrics, logger });
+    this.policy = new CommandPolicy(cfg.mqtt.commands);
+    const authorise = this.policy.authorise;
+    this.operator = new OperatorLoop(cfg, { bus: this.bus, metrics: this.metrics, logger, authorise });
     this.views = new CameraStateFeed(this.bus, this.status, this.metrics);
   }
 
@@ -77,6 +82,7 @@ export class Service {
       hsf,
       (id) => this.settings!.camera(id).className,
       (id) => this.decisions?.pixelThreshold(id) ?? -Infinity,
+      cfg.model.classNameCacheSize,
     );
     for (const cam of cfg.cameras) stages.checkClassName(cam.className);
 
@@ -87,7 +93,8 @@ export class Service {
     const decisions = (this.decisions = new DecisionStage(cfg.cameras, context, logger));
     const checkClassName = (name: string) => stages.checkClassName(name);
     const changed = (c: SettingsChanged) => bus.emit('settings', c);
-    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger });
+    const { policy } = this;
+    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger, policy });
     const snapshots = cfg.snapshots.enabled ? new SnapshotStore(cfg.snapshots, logger) : undefined;
     await snapshots?.init();
     operator.start();
@@ -95,6 +102,7 @@ export class Service {
     // 3. MQTT: the durable outbox opens (replaying what an earlier run left) before any frame flows.
     const mqtt = (this.mqtt = new MqttLink(cfg.mqtt, logger, {
       cameraIds: cfg.cameras.map((c) => c.id),
+      policy: this.policy,
       statsProvider: () => status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     }));
     mqtt.on('state', (s) => status.setMqttConnected(s === 'connected'));
@@ -124,7 +132,7 @@ export class Service {
       const softwareVersion = `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim();
       const { suspensions } = operator;
       const deps = { url: mqtt.brokerUrl, bus, settings: this.settings, suspensions, status, logger };
-      this.sparkplug = new SparkplugFeed(cfg, { ...deps, softwareVersion });
+      this.sparkplug = new SparkplugFeed(cfg, { ...deps, policy: this.policy, softwareVersion });
       this.sparkplug.start();
     }
     const desk = (this.desk = new TriggerDesk({
