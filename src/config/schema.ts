@@ -252,7 +252,11 @@ export const mqttSchema = z
     qos: z.union([z.literal(0), z.literal(1)]).default(1),
     outbox: z
       .object({
-        path: z.string().default('var/outbox.sqlite'),
+        path: z
+          .string()
+          .min(1)
+          .default('outbox.sqlite')
+          .describe('the SQLite file that makes events and results durable; relative: under stateDir'),
         maxEvents: z.number().int().positive().default(100000),
         overflow: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
         inflight: z.number().int().positive().max(1000).default(64),
@@ -281,8 +285,9 @@ export const mqttSchema = z
         primaryHostId: z.string().optional().describe('wait for this host to be ONLINE before births'),
         bdSeqFile: z
           .string()
-          .default('var/sparkplug-bdseq.json')
-          .describe('keeps the birth/death sequence number across restarts'),
+          .min(1)
+          .default('sparkplug-bdseq.json')
+          .describe('keeps the birth/death sequence number across restarts; relative: under stateDir'),
       })
       .prefault({}),
     commands: z
@@ -368,6 +373,13 @@ export const modelSchema = z.object({
 export const configSchema = z.object({
   site: id.default('site'),
   line: id.default('line'),
+  stateDir: z
+    .string()
+    .min(1)
+    .default('var')
+    .describe(
+      "the folder for everything the service writes (outbox, Sparkplug bdSeq, history, reviews, snapshots); relative: against the config file's folder, never the working directory. Checked for writing at start",
+    ),
   log: z
     .object({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -396,7 +408,7 @@ export const configSchema = z.object({
   snapshots: z
     .object({
       enabled: z.boolean().default(true),
-      dir: z.string().default('var/snapshots'),
+      dir: z.string().min(1).default('snapshots').describe('relative: under stateDir'),
       maxCount: z.number().int().positive().default(1000),
       maxBytes: z
         .number()
@@ -416,8 +428,9 @@ export const configSchema = z.object({
       enabled: z.boolean().default(true),
       path: z
         .string()
-        .default('var/history.sqlite')
-        .describe('SQLite file of results, events and operator actions'),
+        .min(1)
+        .default('history.sqlite')
+        .describe('SQLite file of results, events and operator actions; relative: under stateDir'),
       maxAgeH: z.number().positive().default(720).describe('results and events older than this are deleted'),
       maxRows: z
         .number()
@@ -427,8 +440,11 @@ export const configSchema = z.object({
         .describe('results, and events, kept at most each (the oldest go first)'),
       reviewsDir: z
         .string()
-        .default('var/reviews')
-        .describe('copies of reviewed frames, for `review export` (kept until deleted by hand)'),
+        .min(1)
+        .default('reviews')
+        .describe(
+          'copies of reviewed frames, for `review export` (kept until deleted by hand); relative: under stateDir',
+        ),
     })
     .prefault({}),
   dashboard: z

@@ -29,6 +29,7 @@ import { readiness, type Readiness } from './readiness.js';
 import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
+import { checkStateFolders } from './state-check.js';
 import { TriggerDesk, createResultLedger } from './trigger-desk.js';
 
 /** The exit code of a run that ended with accepted events or results still undelivered on disk. */
@@ -73,6 +74,8 @@ export class Service {
 
   async start(): Promise<void> {
     const { cfg, logger, bus, status, operator } = this;
+    // 0. The state directory: a folder it cannot write stops the start, naming the key to change.
+    checkStateFolders(cfg);
     // 1. The model (a bundle that does not match its manifest is refused here).
     const { bundle, engine, hsf } = await loadModel(cfg, status, logger);
     this.engine = engine;
@@ -132,7 +135,13 @@ export class Service {
       const softwareVersion = `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim();
       const { suspensions } = operator;
       const deps = { url: mqtt.brokerUrl, bus, settings: this.settings, suspensions, status, logger };
-      this.sparkplug = new SparkplugFeed(cfg, { ...deps, policy: this.policy, softwareVersion });
+      const stateWriteFailed = (file: string) => this.metrics.stateWriteErrors.inc({ file });
+      this.sparkplug = new SparkplugFeed(cfg, {
+        ...deps,
+        policy: this.policy,
+        softwareVersion,
+        stateWriteFailed,
+      });
       this.sparkplug.start();
     }
     const desk = (this.desk = new TriggerDesk({

@@ -35,6 +35,8 @@ export class SparkplugFeed {
       status: LiveStatus;
       logger: Logger;
       softwareVersion: string;
+      /** A state file could not be written (the bdSeq): counted; the node logs it and goes on. */
+      stateWriteFailed?: (file: 'bdseq') => void;
     },
   ) {
     this.node = new SparkplugNode(
@@ -46,6 +48,7 @@ export class SparkplugFeed {
         softwareVersion: deps.softwareVersion,
       }),
     );
+    this.node.on('bdseq-write-failed', () => deps.stateWriteFailed?.('bdseq'));
     const origin: RequestOrigin = {
       door: 'sparkplug',
       ...(cfg.mqtt.sparkplug.primaryHostId !== undefined && { clientId: cfg.mqtt.sparkplug.primaryHostId }),
