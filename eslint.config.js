@@ -23,4 +23,28 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // the dashboard's page scripts run in the browser (src/dashboard/static/)
+    files: ['src/dashboard/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'EventSource',
+          'FormData',
+          'Image',
+          'CSS',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'URLSearchParams',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

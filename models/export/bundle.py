@@ -74,10 +74,11 @@ def io_specs(cfg: ModelConfig) -> Dict[str, List[dict]]:
 
 
 def build_manifest(cfg: ModelConfig, files: Dict[str, dict], vocab_name: str, vocab_ids: Dict[str, object],
-                   provenance: dict, onnx_file: str = 'model.onnx') -> dict:
+                   provenance: dict, onnx_file: str = 'model.onnx', bundle_version: Optional[str] = None) -> dict:
     return {
         'format': FORMAT,
         'formatVersion': FORMAT_VERSION,
+        **({'version': bundle_version} if bundle_version else {}),
         'architecture': {
             'name': cfg.name,
             'embedDim': cfg.embed_dim,
@@ -135,7 +136,8 @@ def _now() -> str:
 
 
 def finish_bundle(out_dir: str, cfg: ModelConfig, vocab_path: str, provenance: dict,
-                  onnx_file: str = 'model.onnx', vocab_name: Optional[str] = None) -> dict:
+                  onnx_file: str = 'model.onnx', vocab_name: Optional[str] = None,
+                  bundle_version: Optional[str] = None) -> dict:
     """Copies the vocabulary in, hashes every file and writes manifest.json last (its presence marks
     a complete bundle)."""
     vocab_ids = vocab_special_ids(vocab_path)
@@ -149,7 +151,7 @@ def finish_bundle(out_dir: str, cfg: ModelConfig, vocab_path: str, provenance: d
         if name == 'manifest.json' or name.startswith('.') or not os.path.isfile(full):
             continue
         files[name] = {'sha256': sha256_file(full), 'bytes': os.path.getsize(full)}
-    manifest = build_manifest(cfg, files, vocab_name, vocab_ids, provenance, onnx_file)
+    manifest = build_manifest(cfg, files, vocab_name, vocab_ids, provenance, onnx_file, bundle_version)
     tmp = os.path.join(out_dir, 'manifest.json.tmp')
     with open(tmp, 'w', encoding='utf-8') as f:
         json.dump(manifest, f, indent=2)

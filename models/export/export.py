@@ -159,6 +159,8 @@ def parse_args(argv=None):
     p.add_argument('--image-size', type=int, required=True, help='input size S (official: 518)')
     p.add_argument('--vocab', required=True, help='gzipped BPE vocabulary, copied into the bundle')
     p.add_argument('--out', required=True, help='bundle folder')
+    p.add_argument('--bundle-version', default=None, metavar='NAME',
+                   help='the model version this bundle is released as (manifest "version", in every event)')
     p.add_argument('--prompt-depth', type=int, default=4)
     p.add_argument('--prompt-length', type=int, default=5)
     p.add_argument('--prompt-type', default='SD', choices=['S', 'D', 'SD'])
@@ -214,7 +216,7 @@ def main(argv=None) -> int:
             else provenance_checkpoint(args.clip, args.adaclip, version))
     log('hashing files and writing manifest.json')
     with heartbeat('hashing'):
-        finish_bundle(args.out, cfg, args.vocab, prov)
+        finish_bundle(args.out, cfg, args.vocab, prov, bundle_version=args.bundle_version)
     log(f'bundle ready: {args.out}')
     return 0
 

@@ -124,9 +124,12 @@ export class Station {
   readonly dir: string;
   proc?: ChildProcess;
   dashboardPort = 0;
+  private csrf?: string;
   log = '';
   /** Ids of the events the service made durable, from its dashboard's event stream. */
   readonly acceptedIds = new Set<string>();
+  /** Ids of the inspection results (trigger cameras) it made durable, from the same stream. */
+  readonly acceptedResultIds = new Set<string>();
   private sse?: ReturnType<typeof request>;
 
   constructor(
@@ -173,7 +176,9 @@ mqtt:
   sparkplug: { enabled: true, groupId: ${s.siteId}, bdSeqFile: ${join(this.dir, 'bdseq.json')} }
   statsIntervalS: 5
 snapshots: { enabled: false }
-dashboard: { port: ${this.dashboardPort} }
+history: { path: ${join(this.dir, 'history.sqlite')} }
+# the harness triggers over HTTP without signing in (a bench, on loopback only)
+dashboard: { port: ${this.dashboardPort}, auth: none }
 log: { level: info, pretty: never }
 `,
     );
@@ -208,9 +213,14 @@ log: { level: info, pretty: never }
           while ((end = buf.indexOf('\n\n')) >= 0) {
             const block = buf.slice(0, end);
             buf = buf.slice(end + 2);
-            if (!block.startsWith('event: anomaly\n')) continue;
+            const into = block.startsWith('event: anomaly\n')
+              ? this.acceptedIds
+              : block.startsWith('event: result\n')
+                ? this.acceptedResultIds
+                : undefined;
+            if (!into) continue;
             const data = block.slice(block.indexOf('data: ') + 6);
-            this.acceptedIds.add((JSON.parse(data) as { id: string }).id);
+            into.add((JSON.parse(data) as { id: string }).id);
           }
         });
         resolve();
@@ -223,9 +233,11 @@ log: { level: info, pretty: never }
 
   /** Asks for the next part's frame (trigger sources with http: true); false when refused. */
   async trigger(partId: string): Promise<boolean> {
+    // every state change carries the page's CSRF token, even with auth: none
+    this.csrf ??= ((await (await fetch(`${this.url}/api/session`)).json()) as { csrf: string }).csrf;
     const res = await fetch(`${this.url}/api/cameras/cam1/trigger`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-csrf-token': this.csrf },
       body: JSON.stringify({ partId }),
     });
     await res.text();
@@ -245,7 +257,8 @@ log: { level: info, pretty: never }
   async stop(): Promise<void> {
     this.sse?.destroy();
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
+    // killed by a signal: exitCode stays null, signalCode says it is gone
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
       proc.once('exit', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../util/paths.js';
 import type { CalibrateCommandOptions } from './calibrate-command.js';
 import type { EvalCommandOptions } from './eval-command.js';
+import type { FleetCommandOptions } from './fleet-command.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -103,6 +104,20 @@ program
     process.exitCode = await evalCommand(folder, opts);
   });
 
+program
+  .command('hash-password')
+  .description(
+    'make a password hash for dashboard.users (asks for the password, or reads one line from stdin)',
+  )
+  .option('-u, --user <name>', 'print the whole dashboard.users entry for this user')
+  .addOption(
+    new Option('--role <role>', 'role of the entry').choices(['viewer', 'operator']).default('operator'),
+  )
+  .action(async (opts: { user?: string; role: 'viewer' | 'operator' }) => {
+    const { hashPasswordCommand } = await import('./hash-password-command.js');
+    process.exitCode = await hashPasswordCommand(opts);
+  });
+
 const review = program.command('review').description("operators' reviews of events and results");
 review
   .command('export')
@@ -169,6 +184,28 @@ program
   .action(async () => {
     const { configJsonSchema } = await import('../config/json-schema.js');
     console.log(JSON.stringify(configJsonSchema(), null, 2));
+  });
+
+program
+  .command('fleet')
+  .description('read-only web page over every device on a broker: online, model, scores, alarms, outbox')
+  .requiredOption('--broker <url>', 'broker the devices publish to (mqtt://, mqtts://), e.g. the central')
+  .option(
+    '--base <filter...>',
+    'base topics of the devices, + for varying levels (central behind site bridges: +/adaclip-edge/+)',
+    ['+/adaclip-edge/+'],
+  )
+  .option('--host <host>', 'address to listen on (no login: keep it local or behind a proxy)', '127.0.0.1')
+  .option('--port <port>', 'port of the page', '8090')
+  .option('--username <name>', 'broker user (password from --password-file or ADACLIP_EDGE_FLEET_PASSWORD)')
+  .option('--password-file <file>', 'file whose first line is the broker password')
+  .option('--ca <file>', 'CA certificate to trust (mqtts://)')
+  .option('--cert <file>', 'client certificate (mqtts:// with client certificates)')
+  .option('--key <file>', 'client key')
+  .option('--log-level <level>', 'log level', 'info')
+  .action(async (opts: FleetCommandOptions) => {
+    const { fleetCommand } = await import('./fleet-command.js');
+    process.exitCode = await fleetCommand(opts);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

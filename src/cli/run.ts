@@ -1,5 +1,8 @@
 // `adaclip-edge run --config FILE`: loads and validates the config, starts the service, and stops it
-// cleanly on SIGINT/SIGTERM (a second signal forces the exit).
+// cleanly on SIGINT/SIGTERM (a second signal forces the exit). SIGHUP re-reads the file and applies
+// what changed without a restart (cameras, model bundle; docs/live-changes.md).
+import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { createLogger } from '../util/log.js';
 import { loadCommandConfig } from './load-config.js';
 
@@ -9,7 +12,12 @@ export async function runCommand(opts: { config: string; logLevel?: string }): P
   if (opts.logLevel) cfg.log.level = opts.logLevel as typeof cfg.log.level;
   const logger = createLogger({ level: cfg.log.level, pretty: cfg.log.pretty });
   const { Service } = await import('../service/service.js');
-  const service = new Service(cfg, logger);
+  const reread = (): Config => {
+    const next = loadConfigFile(opts.config);
+    if (opts.logLevel) next.log.level = opts.logLevel as typeof next.log.level;
+    return next;
+  };
+  const service = new Service(cfg, logger, { loadConfig: reread });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -22,6 +30,8 @@ export async function runCommand(opts: { config: string; logLevel?: string }): P
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // the outcome is logged (and counted) by the service; a refused reload changes nothing
+  process.on('SIGHUP', () => void service.changes.reload('signal').catch(() => undefined));
 
   try {
     await service.start();

@@ -9,8 +9,15 @@ export const COMMAND_NAMES = [
   'rebirth',
   'suspend',
   'resume',
+  'reload',
+  'load-bundle',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** What mqtt.commands.allow holds by default: everything but load-bundle (a new model from a path). */
+export const DEFAULT_ALLOWED_COMMANDS: readonly CommandName[] = COMMAND_NAMES.filter(
+  (c) => c !== 'load-bundle',
+);
 
 /** Everything a door can ask for: the commands and the dashboard's own operator actions. */
 export const ACTION_NAMES = [...COMMAND_NAMES, 'acknowledge', 'review'] as const;

@@ -1,7 +1,8 @@
 // The one source of truth for the service's settings. Everything optional has a default here;
 // config/adaclip-edge.schema.json is generated from this file (npm run schema), never edited by hand.
 import { z } from 'zod';
-import { ACTION_NAMES, COMMAND_NAMES } from './command-names.js';
+import { parseHash } from '../util/password-hash.js';
+import { ACTION_NAMES, COMMAND_NAMES, DEFAULT_ALLOWED_COMMANDS } from './command-names.js';
 import { silencingProblems } from './silencing.js';
 
 const id = z
@@ -300,9 +301,9 @@ export const mqttSchema = z
           ),
         allow: z
           .array(z.enum(COMMAND_NAMES))
-          .default([...COMMAND_NAMES])
+          .default([...DEFAULT_ALLOWED_COMMANDS])
           .describe(
-            'what a requester without a rule of its own may run, as a JSON command or a Sparkplug DCMD write (class name: set-class, thresholds: set-thresholds, Control/Suspended: suspend/resume)',
+            'what a requester without a rule of its own may run, as a JSON command or a Sparkplug DCMD write (class name: set-class, thresholds: set-thresholds, Control/Suspended: suspend/resume); load-bundle (a new model from a path) only when listed here',
           ),
         clients: z
           .array(clientRuleSchema)
@@ -369,6 +370,89 @@ export const modelSchema = z.object({
     })
     .prefault({}),
 });
+
+const dashboardUser = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits, ".", "_", "@" or "-" (1-64 chars)'),
+  role: z.enum(['viewer', 'operator']).describe('viewer: sees everything; operator: also acts'),
+  passwordHash: z
+    .string()
+    .superRefine((h, ctx) => {
+      try {
+        parseHash(h);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .describe('scrypt hash made by `adaclip-edge hash-password` ($scrypt$ln=...$salt$hash)'),
+});
+
+const dashboardSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z
+      .string()
+      .default('127.0.0.1')
+      .describe('address to listen on; 127.0.0.1 keeps the dashboard on this machine'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL')
+      .optional()
+      .describe(
+        'how people reach this dashboard (the fleet view links to it); default http://<host or hostname>:<port>',
+      ),
+    auth: z
+      .enum(['users', 'none'])
+      .default('users')
+      .describe(
+        'users: sign-in with dashboard.users (none configured: read-only, every change answers 401); none: anyone may act, for the demo only (the page says so)',
+      ),
+    users: z.array(dashboardUser).default([]),
+    session: z
+      .object({
+        ttlH: z.number().positive().max(720).default(12).describe('a sign-in lasts at most this long'),
+        idleMin: z.number().positive().max(43200).default(60).describe('ended after this long unused'),
+        max: z
+          .number()
+          .int()
+          .min(1)
+          .max(10000)
+          .default(200)
+          .describe('sessions kept at most (the least recently used go first)'),
+        secureCookie: z
+          .boolean()
+          .default(false)
+          .describe('mark the cookie Secure: set it when the dashboard is reached over HTTPS (a TLS proxy)'),
+      })
+      .prefault({}),
+    allowedHosts: z
+      .array(z.string().min(1).max(253))
+      .default([])
+      .describe(
+        'host names (without port) the browser may use besides IP addresses, localhost and this machine\'s name; "*" turns the Host check off (a proxy checks it)',
+      ),
+    maxLiveConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(16)
+      .describe('live-update streams (GET /api/stream) open at once; more are refused with 503'),
+  })
+  .superRefine((d, ctx) => {
+    if (d.auth === 'none' && d.users.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['users'],
+        message: 'not used with dashboard.auth: none (anyone may act); remove the users or the auth: none',
+      });
+    const names = d.users.map((u) => u.name);
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: 'custom', path: ['users'], message: 'user names must be unique' });
+  })
+  .prefault({});
 
 export const configSchema = z.object({
   site: id.default('site'),
@@ -447,13 +531,7 @@ export const configSchema = z.object({
         ),
     })
     .prefault({}),
-  dashboard: z
-    .object({
-      enabled: z.boolean().default(true),
-      host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
-    })
-    .prefault({}),
+  dashboard: dashboardSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

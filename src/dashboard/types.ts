@@ -11,6 +11,8 @@ export interface CameraStatus {
   state: CameraViewState | string;
   /** ISO time the suspension ends; absent while not suspended or suspended until resumed. */
   suspendedUntil?: string;
+  /** Who suspended it, when and why, while suspended. */
+  suspension?: { since: string; by: string; comment?: string };
   /** The camera captures on an external trigger (a trigger button is offered). */
   triggerable: boolean;
   thresholds: { image: number; pixel: number; clear: number };
@@ -37,7 +39,21 @@ export interface ServiceStatus {
   site: string;
   line: string;
   startedAt: string;
-  model: { bundle: string; provenance: string; untrained: boolean; backend: string; hsf: string };
+  model: {
+    bundle: string;
+    provenance: string;
+    untrained: boolean;
+    backend: string;
+    hsf: string;
+    /** sha256 of the bundle's model.onnx and its manifest version (as in every event). */
+    sha256?: string;
+    version?: string;
+    architecture?: string;
+    /** The AdaCLIP checkpoint file the bundle was exported from, when it names one. */
+    checkpoint?: string;
+    /** The last bundle refused at run time (reload, load-bundle), while the old one kept running. */
+    lastRefused?: { bundle: string; at: string; error: string };
+  };
   mqtt: { connected: boolean; url: string; outboxDepth?: number };
   cameras: CameraStatus[];
 }

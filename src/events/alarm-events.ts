@@ -18,8 +18,11 @@ export class AlarmEventBuilder {
 
   constructor(private readonly context: EventContext) {}
 
-  /** The event of a decision's alarm transition (snapshot references still to attach), if it has one. */
-  fromDecision(d: DecideResult): AnomalyEvent | undefined {
+  /**
+   * The event of a decision's alarm transition (snapshot references still to attach), if it has one;
+   * `model`: the model that scored the frame, when it is not the context's (a bundle swapped since).
+   */
+  fromDecision(d: DecideResult, model: ModelProvenance = this.context.model): AnomalyEvent | undefined {
     const { transition, alarm, detection } = d;
     if (!transition || !alarm) return undefined;
     const cameraId = detection.cameraId;
@@ -50,11 +53,16 @@ export class AlarmEventBuilder {
       window: alarm.window,
       regions: detection.regions,
       regionCount: detection.regionsTotal ?? detection.regions.length,
-      model: this.context.model,
+      model,
       timings: detection.timings,
     });
     if (transition === 'raise') this.openAlarms.set(cameraId, event.id);
     else this.openAlarms.delete(cameraId);
     return event;
+  }
+
+  /** A camera removed or restarted by a reload: its open alarm (if any) is no longer followed. */
+  forget(cameraId: string): void {
+    this.openAlarms.delete(cameraId);
   }
 }

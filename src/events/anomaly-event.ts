@@ -1,4 +1,4 @@
-// The anomaly event document (schema version 1.0): what the service tells the world when an alarm is
+// The anomaly event document (schema version 1.1): what the service tells the world when an alarm is
 // raised or cleared. anomaly-event.schema.json is its public contract (JSON Schema 2020-12); the zod
 // schema below is what the builder checks every event against before it leaves. docs/events.md
 // explains the fields and the versioning rule. Change both schemas together and bump the version.
@@ -10,7 +10,7 @@ import type { StageTimings } from '../util/timings.js';
 import { newEventId, ULID_PATTERN } from './ids.js';
 import type { ModelProvenance } from './provenance.js';
 
-export const EVENT_SCHEMA_VERSION = '1.0';
+export const EVENT_SCHEMA_VERSION = '1.1';
 export const EVENT_SCHEMA_ID = `urn:adaclip-edge:schema:anomaly-event:${EVENT_SCHEMA_VERSION}`;
 
 export const ulid = z.string().regex(new RegExp(ULID_PATTERN), 'a ULID');
@@ -36,6 +36,8 @@ const checkpointSchema = z.strictObject({ file: z.string().min(1), sha256: z.str
 
 export const modelSchema = z.strictObject({
   bundleSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
+  /** The bundle's manifest version, or "unversioned" (since 1.1). */
+  version: z.string().min(1).max(64).optional(),
   kind: z.enum(['checkpoint', 'untrained-test']),
   untrained: z.boolean(),
   architecture: z.string().min(1),

@@ -10,6 +10,8 @@ export interface CheckpointRef {
 export interface ModelProvenance {
   /** sha256 of the bundle's model.onnx, as recorded in manifest.json. */
   bundleSha256: string;
+  /** The manifest's version (export.py --bundle-version), or "unversioned". */
+  version: string;
   kind: 'checkpoint' | 'untrained-test';
   /** True when the weights are random: scores carry no meaning. */
   untrained: boolean;
@@ -20,6 +22,9 @@ export interface ModelProvenance {
   checkpoints: { clip?: CheckpointRef; adaclip?: CheckpointRef };
 }
 
+/** The version of a bundle whose manifest names none. */
+export const UNVERSIONED = 'unversioned';
+
 export function provenanceFromManifest(manifest: Manifest, opts: { hsf: boolean }): ModelProvenance {
   const onnx = manifest.files[manifest.onnx.file];
   if (!onnx) throw new Error(`manifest.json lists no sha256 for its model file "${manifest.onnx.file}"`);
@@ -29,6 +34,7 @@ export function provenanceFromManifest(manifest: Manifest, opts: { hsf: boolean 
   if (p.adaclip) checkpoints.adaclip = { file: p.adaclip.file, sha256: p.adaclip.sha256 };
   return {
     bundleSha256: onnx.sha256,
+    version: manifest.version ?? UNVERSIONED,
     kind: p.kind,
     untrained: p.kind === 'untrained-test',
     architecture: manifest.architecture.name,

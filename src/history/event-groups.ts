@@ -26,6 +26,8 @@ export interface EventGroup {
   latest: EventRow;
   /** Newest first (at most maxIds). */
   eventIds: string[];
+  /** Id of the group's oldest event (a page of groups continues after it). */
+  oldestId: string;
 }
 
 /** Groups rows given newest first; `maxIds` bounds eventIds per group (count is exact). */
@@ -51,6 +53,7 @@ export function groupBursts(rows: readonly EventRow[], gapMs: number, maxIds = 1
         reviewed: 0,
         latest: e,
         eventIds: [],
+        oldestId: e.id,
       };
       cur = { g, oldestMs: at, alarms: new Set() };
       open.set(e.cameraId, cur);
@@ -70,6 +73,7 @@ export function groupBursts(rows: readonly EventRow[], gapMs: number, maxIds = 1
     }
     if (e.review) g.reviewed++;
     if (g.eventIds.length < maxIds) g.eventIds.push(e.id);
+    g.oldestId = e.id;
   }
   return groups;
 }

@@ -136,6 +136,24 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.scrape('outboxDepth', (n) => this.outboxDepth.set(n)),
   });
+  readonly modelLoads = new Counter({
+    name: 'adaclip_model_loads_total',
+    help: 'model bundles loaded at run time (reload, load-bundle), by outcome (swapped, refused)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly modelInfo = new Gauge({
+    name: 'adaclip_model_info',
+    help: '1 for the model bundle in use (sha256 of its model.onnx, manifest version)',
+    labelNames: ['sha256', 'version'],
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: 'adaclip_config_reloads_total',
+    help: 'config reloads (SIGHUP, reload command), by outcome (applied, unchanged, refused)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly mqttConnected = new Gauge({
     name: 'adaclip_mqtt_connected',
     help: '1 while the MQTT connection is up',
@@ -148,6 +166,12 @@ export class Metrics {
 
   setCameraState(camera: string, state: CameraState): void {
     for (const s of CAMERA_STATES) this.cameraState.set({ camera, state: s }, s === state ? 1 : 0);
+  }
+
+  /** The model bundle in use: the only adaclip_model_info series at 1. */
+  setModel(sha256: string, version: string): void {
+    this.modelInfo.reset();
+    this.modelInfo.set({ sha256, version }, 1);
   }
 
   /** Values read at scrape time: the outbox depth and the history's row counts. */

@@ -17,6 +17,11 @@ const fileEntry = z.object({
 export const manifestSchema = z.object({
   format: z.literal('adaclip-edge-bundle'),
   formatVersion: z.literal(1),
+  version: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,64}$/, '1 to 64 printable characters without spaces')
+    .optional()
+    .describe('the model version this bundle is released as (export.py --bundle-version)'),
   architecture: z.object({
     name: z.string(),
     embedDim: z.number().int().positive(),

@@ -38,6 +38,10 @@ export interface CommandHandlers {
   rebirth?(origin: RequestOrigin): unknown;
   suspend?(cameraId: string, o: { durationS?: number; comment?: string }, origin: RequestOrigin): unknown;
   resume?(cameraId: string, origin: RequestOrigin): unknown;
+  /** Re-reads the config file: cameras added, removed or changed, a new model.bundle. */
+  reload?(origin: RequestOrigin): unknown;
+  /** Verifies, loads, warms up and swaps in the bundle at `path` whose model.onnx has `sha256`. */
+  loadBundle?(path: string, sha256: string, origin: RequestOrigin): unknown;
 }
 
 const transactionId = z.union([z.string().max(128), z.number().finite()]).optional();
@@ -69,6 +73,12 @@ export const commandSchemas = {
     comment: z.string().max(500).optional(),
   }),
   resume: z.strictObject({ transactionId, camera }),
+  reload: z.strictObject({ transactionId }),
+  'load-bundle': z.strictObject({
+    transactionId,
+    path: z.string().min(1).max(1024),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the lowercase hex sha256 of the bundle (of its model.onnx)'),
+  }),
 } satisfies Record<CommandName, z.ZodType>;
 
 export interface CommandResponse {
@@ -317,6 +327,12 @@ export class CommandRouter {
       case 'resume':
         if (!h.resume) throw missing();
         return h.resume(body.camera as string, origin);
+      case 'reload':
+        if (!h.reload) throw missing();
+        return h.reload(origin);
+      case 'load-bundle':
+        if (!h.loadBundle) throw missing();
+        return h.loadBundle(body.path as string, body.sha256 as string, origin);
     }
   }
 }

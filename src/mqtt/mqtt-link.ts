@@ -79,6 +79,7 @@ export class MqttLink extends EventEmitter<{
   private pendingHandlers: CommandHandlers = {};
   private readonly cameraStates = new Map<string, CameraStatePayload>();
   private readonly alarmStates = new Map<string, Record<string, unknown>>();
+  private info?: Record<string, unknown>;
   private statsTimer?: NodeJS.Timeout;
   private outboxStatusTimer?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -322,12 +323,34 @@ export class MqttLink extends EventEmitter<{
     await this.sendRetained(topic, alarm, false);
   }
 
+  /**
+   * Retained `<base>/info`: who this device is (site, line, software, model, cameras, dashboard
+   * URL), for a fleet view; remembered and published again after every reconnect.
+   */
+  async publishInfo(info: Record<string, unknown>): Promise<void> {
+    this.info = info;
+    if (!this.connection?.connected) return;
+    await this.sendRetained(this.topics.info, info, false);
+  }
+
   /** Retained camera state; remembered and republished after every reconnect. */
   async publishState(cameraId: string, state: CameraStatePayload): Promise<void> {
     const topic = this.topics.state(cameraId);
     this.cameraStates.set(cameraId, state);
     if (!this.connection?.connected) return;
     await this.sendRetained(topic, state, true);
+  }
+
+  /**
+   * A camera removed by a reload: its retained state and alarm are cleared on the broker (an empty
+   * retained message), so no subscriber keeps seeing a camera that is gone.
+   */
+  async forgetCamera(cameraId: string): Promise<void> {
+    this.cameraStates.delete(cameraId);
+    this.alarmStates.delete(cameraId);
+    if (!this.connection?.connected) return;
+    for (const topic of [this.topics.state(cameraId), this.topics.alarm(cameraId)])
+      await this.connection.publish(topic, Buffer.alloc(0), { qos: this.cfg.qos, retain: true });
   }
 
   /**
@@ -399,6 +422,7 @@ export class MqttLink extends EventEmitter<{
   }
 
   private onConnected(): void {
+    if (this.info) this.sendRetained(this.topics.info, this.info, false).catch(() => undefined);
     for (const [cameraId, state] of this.cameraStates) {
       this.sendRetained(this.topics.state(cameraId), state, true).catch(() => undefined);
     }

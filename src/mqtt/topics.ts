@@ -25,6 +25,11 @@ export class Topics {
     return `${this.base}/availability`;
   }
 
+  /** Who this device is: site, line, software, model, cameras, dashboard URL (retained; the fleet view). */
+  get info(): string {
+    return `${this.base}/info`;
+  }
+
   /** Periodic service statistics (not retained). */
   get stats(): string {
     return `${this.base}/stats`;

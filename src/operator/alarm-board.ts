@@ -29,6 +29,21 @@ export class AlarmBoard {
     for (const id of cameraIds) this.states.set(id, { cameraId: id, active: false });
   }
 
+  /**
+   * A camera started by a reload, or restarted with a changed config: it starts without an alarm,
+   * like its new Decider (an alarm it had open ends without a clear event; announced as inactive).
+   */
+  add(cameraId: string): void {
+    const s: AlarmState = { cameraId, active: false };
+    this.states.set(cameraId, s);
+    this.changed(structuredClone(s));
+  }
+
+  /** A camera removed by a reload. */
+  remove(cameraId: string): void {
+    this.states.delete(cameraId);
+  }
+
   /** A copy of the camera's alarm state; throws for an unknown camera. */
   get(cameraId: string): AlarmState {
     return structuredClone(this.state(cameraId));

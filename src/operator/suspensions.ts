@@ -86,6 +86,13 @@ export class Suspensions {
     return true;
   }
 
+  /** A camera removed by a reload: its suspension (if any) goes with it, unannounced. */
+  forget(cameraId: string): void {
+    clearTimeout(this.timers.get(cameraId));
+    this.timers.delete(cameraId);
+    if (this.active.delete(cameraId)) this.deps.history?.clearSuspension(cameraId);
+  }
+
   /** Stops the expiry timers (the suspensions stay stored for the next start). */
   stop(): void {
     for (const t of this.timers.values()) clearTimeout(t);

@@ -16,15 +16,52 @@ export class Batcher<T> {
   readonly signal = new Signal();
   private rr = 0;
   private stopped = false;
+  /** While above 0, finished queues do not end the batcher (a camera is being replaced). */
+  private holds = 0;
+  private readonly queues: AdmissionQueue<T>[];
   private readonly now: () => number;
 
   constructor(
-    private readonly queues: readonly AdmissionQueue<T>[],
+    queues: readonly AdmissionQueue<T>[],
     private readonly o: BatcherOptions,
   ) {
-    if (!Number.isInteger(o.maxBatch) || o.maxBatch < 1)
-      throw new Error(`maxBatch must be an integer >= 1, got ${o.maxBatch}`);
+    checkMaxBatch(o.maxBatch);
+    this.queues = [...queues];
     this.now = o.now ?? (() => performance.now());
+  }
+
+  /** A camera added at run time: its queue takes part in the next batches. */
+  add(queue: AdmissionQueue<T>): void {
+    this.queues.push(queue);
+    this.signal.notify();
+  }
+
+  /** A removed camera's queue (finished: closed and taken empty). */
+  remove(queue: AdmissionQueue<T>): void {
+    const i = this.queues.indexOf(queue);
+    if (i >= 0) this.queues.splice(i, 1);
+    this.signal.notify();
+  }
+
+  /**
+   * Keeps next() from ending while every queue is finished, until the returned function is called:
+   * a camera being replaced must not end the pipeline between its old and new source.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.signal.notify();
+    };
+  }
+
+  /** A new model's maximum batch, for the batches formed from now on. */
+  setMaxBatch(maxBatch: number): void {
+    checkMaxBatch(maxBatch);
+    this.o.maxBatch = maxBatch;
   }
 
   /** Makes next() return null from now on (shutdown). */
@@ -60,6 +97,7 @@ export class Batcher<T> {
    */
   private fill(batch: T[]): void {
     const n = this.queues.length;
+    if (n === 0) return;
     for (;;) {
       const room = this.o.maxBatch - batch.length;
       if (room <= 0) return;
@@ -91,6 +129,11 @@ export class Batcher<T> {
   }
 
   private allFinished(): boolean {
-    return this.queues.every((q) => q.finished);
+    return this.holds === 0 && this.queues.every((q) => q.finished);
   }
+}
+
+function checkMaxBatch(maxBatch: number): void {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new Error(`maxBatch must be an integer >= 1, got ${maxBatch}`);
 }

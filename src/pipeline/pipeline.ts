@@ -25,7 +25,7 @@ import type { SourceState, SourceStateEvent } from '../sources/source.js';
 import { releaseFrame } from '../sources/supervisor.js';
 import { createCameraSource, type CameraSource } from '../sources/create.js';
 import { Batcher } from './batcher.js';
-import type { FrameJob, FrameOutcome, PipelineStages } from './stages.js';
+import type { FrameJob, FrameOutcome, ModelStageSet, PipelineStages } from './stages.js';
 
 export interface PipelineLogger {
   debug(obj: object, msg?: string): void;
@@ -73,11 +73,28 @@ interface Camera {
   suspended: boolean;
   /** Wakes a pump that paused a non-real-time source while suspended. */
   resumed?: () => void;
+  pump?: Promise<void>;
+  /** Set by removeCamera(): the pump stops reading, what was admitted is still processed. */
+  removed: boolean;
+  /** Frames admitted and not yet published or dropped. */
+  outstanding: number;
+  /** Called when outstanding falls to 0 while removeCamera() waits. */
+  idle?: () => void;
 }
 
-interface Inferred<TEngineOut> {
+/** The model's stages in use, and how many batches that began with them are not finished. */
+interface ActiveModel<TTensor, TEngineOut, TResult> {
+  stages: ModelStageSet<TTensor, TEngineOut, TResult>;
+  batches: number;
+  /** Set once replaced: called when its last batch is finished. */
+  retired?: () => void;
+}
+
+interface Inferred<TTensor, TEngineOut, TResult> {
   jobs: FrameJob[];
   out?: TEngineOut;
+  /** The model this batch began with: it finishes with the same one. */
+  model: ActiveModel<TTensor, TEngineOut, TResult>;
 }
 
 const NOOP_LOG: PipelineLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -98,6 +115,10 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   private readonly batcher: Batcher<FrameJob>;
   private readonly log: PipelineLogger;
   private readonly inFlight = new Set<FrameJob>();
+  /** The camera of each admitted frame, until it is published or dropped. */
+  private readonly admittedBy = new WeakMap<FrameJob, Camera>();
+  private readonly make: (camera: CameraConfig) => CameraSource;
+  private model: ActiveModel<TTensor, TEngineOut, TResult>;
   private readonly captureListeners = new Set<(cameraId: string) => void>();
   private readonly release: boolean;
   private subscription: Subscription | undefined;
@@ -106,6 +127,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   private started = false;
   private stopping: Promise<StopReport> | undefined;
   private stopRequested = false;
+  private completed = false;
   private abandoned = false;
   private batchesInFlight = 0;
   private processed = 0;
@@ -118,38 +140,14 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     this.release = o.releaseFrames ?? true;
     this.states$ = this.stateSubject.asObservable();
     this.results$ = this.resultSubject.asObservable();
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    const make = o.createSource ?? ((c: CameraConfig) => createCameraSource(c, { log: this.log }));
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve)).then(() => {
+      this.completed = true;
+    });
+    this.make = o.createSource ?? ((c: CameraConfig) => createCameraSource(c, { log: this.log }));
+    this.model = { stages: o.stages, batches: 0 };
     for (const config of o.cameras) {
       if (this.cameras.has(config.id)) throw new Error(`camera id "${config.id}" appears twice`);
-      const source = make(config);
-      const a = config.admission;
-      const queue = new AdmissionQueue<FrameJob>(
-        {
-          policy: a.policy,
-          capacity: a.queueSize,
-          everyNth: a.everyNth,
-          staleMs: a.staleMs,
-          realtime: source.source.realtime,
-        },
-        (job) => job.frame.capturedAtMono,
-        (job, reason) => this.dropJob(job, reason),
-        () => this.batcher.signal.notify(),
-      );
-      const camera: Camera = { config, source, queue, state: source.state, suspended: false };
-      source.onState((e) => {
-        camera.state = e.state;
-        this.stateSubject.next(e);
-      });
-      source.onDropped?.((reason, detail, trigger) =>
-        this.drops.record({
-          cameraId: config.id,
-          reason,
-          detail,
-          ...(trigger && { triggerId: trigger.id, partId: trigger.partId }),
-        }),
-      );
-      this.cameras.set(config.id, camera);
+      this.cameras.set(config.id, this.createCamera(config));
     }
     this.batcher = new Batcher(
       [...this.cameras.values()].map((c) => c.queue),
@@ -164,7 +162,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   start(): void {
     if (this.started) throw new Error('pipeline already started');
     this.started = true;
-    this.pumps = [...this.cameras.values()].map((c) => this.pump(c));
+    this.pumps = [...this.cameras.values()].map((c) => (c.pump = this.pump(c)));
     const credits = new Subject<void>();
     const batches$ = merge(range(0, this.o.settings.maxInFlight), credits).pipe(
       concatMap(() => from(this.batcher.next())),
@@ -220,6 +218,67 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   }
 
   /**
+   * Starts a camera while the others run (a reloaded config): its source opens and its frames join
+   * the next batches.
+   */
+  addCamera(config: CameraConfig): void {
+    if (this.stopRequested || this.completed) throw new Error('the pipeline has stopped');
+    if (this.cameras.has(config.id)) throw new Error(`camera id "${config.id}" is already running`);
+    const cam = this.createCamera(config);
+    this.cameras.set(config.id, cam);
+    this.batcher.add(cam.queue);
+    if (this.started) {
+      cam.pump = this.pump(cam);
+      this.pumps.push(cam.pump);
+    }
+  }
+
+  /**
+   * Stops one camera while the others run: its source is closed, and every frame it already
+   * admitted is still inspected and published (nothing accepted is lost). Resolves once its last
+   * frame has left the pipeline; from the call on, the id is free for addCamera (a changed camera).
+   */
+  async removeCamera(cameraId: string): Promise<void> {
+    const cam = this.cameras.get(cameraId);
+    if (!cam) throw new Error(`no camera "${cameraId}"`);
+    this.cameras.delete(cameraId);
+    cam.removed = true;
+    const wake = cam.resumed;
+    cam.resumed = undefined;
+    wake?.();
+    await cam.source.source
+      .close()
+      .catch((err: unknown) => this.log.warn({ err, camera: cameraId }, 'closing a removed camera failed'));
+    // the pump ends (its read returns nothing now) and closes the queue; what is queued is taken
+    await cam.pump;
+    cam.queue.close();
+    this.batcher.signal.notify();
+    if (cam.outstanding > 0) await new Promise<void>((resolve) => (cam.idle = resolve));
+    this.batcher.remove(cam.queue);
+  }
+
+  /**
+   * Keeps the pipeline from ending while every camera's queue is finished (a camera being replaced
+   * by a changed one); call the returned function when done.
+   */
+  hold(): () => void {
+    return this.batcher.hold();
+  }
+
+  /**
+   * Swaps the model's stages between two batches: every batch formed from now on is preprocessed,
+   * inferred and fused by `stages`; batches already begun finish with the old ones. Resolves once
+   * the last of those has finished (the old engine can then be closed), or the pipeline has ended.
+   */
+  swapModel(stages: ModelStageSet<TTensor, TEngineOut, TResult>, maxBatch?: number): Promise<void> {
+    const old = this.model;
+    if (maxBatch !== undefined) this.batcher.setMaxBatch(maxBatch);
+    this.model = { stages, batches: 0 };
+    if (old.batches === 0) return Promise.resolve();
+    return Promise.race([new Promise<void>((resolve) => (old.retired = resolve)), this.done]);
+  }
+
+  /**
    * Suspends or resumes inspection of a camera (an operator's maintenance pause). While suspended,
    * a real-time source is still read and each frame is dropped as "suspended" (a live camera stays
    * drained, its state stays true); a source that waits to be read (folder, file) is paused instead,
@@ -265,12 +324,52 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     return () => s.unsubscribe();
   }
 
+  private createCamera(config: CameraConfig): Camera {
+    const source = this.make(config);
+    const a = config.admission;
+    const queue = new AdmissionQueue<FrameJob>(
+      {
+        policy: a.policy,
+        capacity: a.queueSize,
+        everyNth: a.everyNth,
+        staleMs: a.staleMs,
+        realtime: source.source.realtime,
+      },
+      (job) => job.frame.capturedAtMono,
+      (job, reason) => this.dropJob(job, reason),
+      () => this.batcher.signal.notify(),
+    );
+    const camera: Camera = {
+      config,
+      source,
+      queue,
+      state: source.state,
+      suspended: false,
+      removed: false,
+      outstanding: 0,
+    };
+    source.onState((e) => {
+      camera.state = e.state;
+      // a removed camera's closing is no news: the service forgets it
+      if (!camera.removed) this.stateSubject.next(e);
+    });
+    source.onDropped?.((reason, detail, trigger) =>
+      this.drops.record({
+        cameraId: config.id,
+        reason,
+        detail,
+        ...(trigger && { triggerId: trigger.id, partId: trigger.partId }),
+      }),
+    );
+    return camera;
+  }
+
   private async pump(cam: Camera): Promise<void> {
     const { queue } = cam;
     const src = cam.source.source;
     try {
       await src.open();
-      while (!this.stopRequested) {
+      while (!this.stopRequested && !cam.removed) {
         // a source that answers at once (a folder in cache, an unpaced synthetic line) must not
         // keep the event loop in microtasks: timers (MQTT keepalive, drain deadline) need turns
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -279,7 +378,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
         // for triggers, which the service answers itself while the camera is suspended)
         if (cam.suspended && !src.realtime && !cam.source.trigger)
           await new Promise<void>((resolve) => (cam.resumed = resolve));
-        if (this.stopRequested) break;
+        if (this.stopRequested || cam.removed) break;
         const frame = await src.read();
         if (!frame) break;
         // the pipeline knows the camera; a source need not (supervised ones set it too)
@@ -295,7 +394,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
           this.dropJob(job, 'suspended');
           continue;
         }
-        if (!this.admit(queue, job)) break;
+        if (!this.admit(cam, job)) break;
       }
     } catch (err) {
       this.log.error({ err, camera: cam.config.id }, `camera ${cam.config.id}: source failed for good`);
@@ -306,7 +405,8 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
   }
 
   /** Offers a job, waiting for space on a blocking queue; false when the queue was closed (stop). */
-  private admit(queue: AdmissionQueue<FrameJob>, job: FrameJob): boolean {
+  private admit(cam: Camera, job: FrameJob): boolean {
+    const { queue } = cam;
     if (queue.closed) {
       this.dropJob(job, 'shutdown');
       return false;
@@ -314,6 +414,9 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     job.queuedAtMono = performance.now();
     // the pump waited for space before reading, so a blocking queue has room: 'full' cannot happen
     // unless stop() closed it meanwhile
+    // counted before the offer: a latest-wins queue may drop it (replaced) inside offer()
+    cam.outstanding++;
+    this.admittedBy.set(job, cam);
     if (queue.offer(job) === 'full') {
       this.dropJob(job, 'shutdown');
       return false;
@@ -321,7 +424,22 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     return true;
   }
 
-  private async infer(jobs: FrameJob[]): Promise<Inferred<TEngineOut>> {
+  /** An admitted frame left the pipeline (published or dropped): a removed camera may be done. */
+  private left(job: FrameJob): void {
+    const cam = this.admittedBy.get(job);
+    if (!cam) return;
+    this.admittedBy.delete(job);
+    if (--cam.outstanding === 0 && cam.idle) {
+      const idle = cam.idle;
+      cam.idle = undefined;
+      idle();
+    }
+  }
+
+  private async infer(jobs: FrameJob[]): Promise<Inferred<TTensor, TEngineOut, TResult>> {
+    // the model is chosen once per batch, before its first frame is preprocessed (swapModel)
+    const model = this.model;
+    model.batches++;
     this.batchesInFlight++;
     for (const j of jobs) this.inFlight.add(j);
     const start = performance.now();
@@ -332,7 +450,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
         job.timings.queue = start - job.queuedAtMono;
         const t0 = performance.now();
         try {
-          const t = await this.o.stages.preprocess(job.frame, job.camera);
+          const t = await model.stages.preprocess(job.frame, job.camera);
           job.timings.preprocess = performance.now() - t0;
           return { job, t, ok: true as const };
         } catch (err) {
@@ -347,26 +465,26 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
         tensors.push(p.t);
       }
     }
-    if (ok.length === 0) return { jobs: [] };
+    if (ok.length === 0) return { jobs: [], model };
     const e0 = performance.now();
     try {
-      const out = await this.o.stages.engine(tensors, ok);
+      const out = await model.stages.engine(tensors, ok);
       const ms = performance.now() - e0;
       for (const j of ok) j.timings.engine = ms;
-      return { jobs: ok, out };
+      return { jobs: ok, out, model };
     } catch (err) {
       for (const j of ok) this.fail(j, 'engine-error', err);
-      return { jobs: [] };
+      return { jobs: [], model };
     }
   }
 
-  private async finish(r: Inferred<TEngineOut>): Promise<void> {
+  private async finish(r: Inferred<TTensor, TEngineOut, TResult>): Promise<void> {
     try {
       if (r.jobs.length === 0 || this.abandoned) return;
       const h0 = performance.now();
       let results: TResult[];
       try {
-        results = await this.o.stages.hsf(r.out as TEngineOut, r.jobs);
+        results = await r.model.stages.hsf(r.out as TEngineOut, r.jobs);
         if (!Array.isArray(results) || results.length !== r.jobs.length)
           throw new Error(
             `hsf returned ${Array.isArray(results) ? results.length : typeof results} results for ${r.jobs.length} frames`,
@@ -384,6 +502,8 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
       }
     } finally {
       this.batchesInFlight--;
+      const m = r.model;
+      if (--m.batches === 0 && m !== this.model) m.retired?.();
     }
   }
 
@@ -410,6 +530,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
     t.total = publishedAtMono - job.frame.capturedAtMono;
     this.processed++;
     this.inFlight.delete(job);
+    this.left(job);
     const f = job.frame;
     const outcome: FrameOutcome<TDecision> = {
       cameraId: f.cameraId,
@@ -453,6 +574,7 @@ export class Pipeline<TTensor, TEngineOut, TResult, TDecision> {
 
   private dropJob(job: FrameJob, reason: DropReason, detail?: string): void {
     this.inFlight.delete(job);
+    this.left(job);
     this.recordDrop(job, reason, detail);
     if (this.release) releaseFrame(job.frame);
   }

@@ -33,6 +33,12 @@ export interface PipelineStages<TTensor, TEngineOut, TResult, TDecision> {
   publish(decision: TDecision, job: FrameJob): void | Promise<void>;
 }
 
+/** The stages a model provides, swapped together between two batches (Pipeline.swapModel). */
+export type ModelStageSet<TTensor, TEngineOut, TResult> = Pick<
+  PipelineStages<TTensor, TEngineOut, TResult, unknown>,
+  'preprocess' | 'engine' | 'hsf'
+>;
+
 /** What the pipeline reports for every frame that went all the way through. */
 export interface FrameOutcome<TDecision> {
   cameraId: string;

@@ -62,6 +62,16 @@ export class CameraSettings {
     return cam;
   }
 
+  /** A camera started (or restarted, changed) by a reload: its settings are the file's again. */
+  add(cam: CameraConfig): void {
+    this.cameras.set(cam.id, cam);
+  }
+
+  /** A camera removed by a reload. */
+  remove(cameraId: string): void {
+    this.cameras.delete(cameraId);
+  }
+
   ids(): string[] {
     return [...this.cameras.keys()];
   }

@@ -2,11 +2,13 @@
 // door, snapshot files, /metrics, and the JSON API's dependencies (src/dashboard/routes/deps.ts),
 // wired to the history, the operator's actions, the live frames, the readiness and the bus.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { ApiDeps, StreamMessage } from '../dashboard/routes/deps.js';
 import type { DashboardSource } from '../dashboard/types.js';
 import { SNAPSHOT_FILE } from '../events/snapshots.js';
 import type { Metrics } from '../metrics/prometheus.js';
+import { exportReviews } from '../operator/review-export.js';
 import type { CameraSettings } from './camera-settings.js';
 import type { ServiceBus } from './event-bus.js';
 import type { LiveFrames } from './live-frames.js';
@@ -25,6 +27,7 @@ export function dashboardSource(p: {
   trigger: DashboardSource['trigger'];
   cameraIds: string[];
   snapshotDir: string;
+  reviewsDir: string;
 }): DashboardSource {
   const dir = resolve(p.snapshotDir);
   const { operator } = p;
@@ -40,6 +43,27 @@ export function dashboardSource(p: {
       thresholds: p.settings().apply({ cameraId, thresholds }, origin).thresholds,
     }),
     liveFrame: (id) => p.live.jpeg(id),
+    ...(operator.history && {
+      exportReviews: async () => {
+        // beside the reviews folder: on the state volume (the root file system may be read-only)
+        const parent = dirname(resolve(p.reviewsDir));
+        await mkdir(parent, { recursive: true });
+        const out = await mkdtemp(join(parent, '.review-export-'));
+        const remove = () => rm(out, { recursive: true, force: true });
+        try {
+          const report = await exportReviews({
+            history: operator.history!,
+            reviewsDir: p.reviewsDir,
+            snapshotDir: p.snapshotDir,
+            out,
+          });
+          return { dir: out, items: report.items.length, remove };
+        } catch (err) {
+          await remove();
+          throw err;
+        }
+      },
+    }),
     readiness: p.readiness,
     subscribe: (listener: (m: StreamMessage) => void) => {
       const offs = [

@@ -19,9 +19,30 @@ export class DecisionStage {
   private readonly deciders = new Map<string, Decider>();
   private readonly events: AlarmEventBuilder;
 
-  constructor(cameras: readonly CameraConfig[], context: EventContext, logger: Logger) {
+  constructor(
+    cameras: readonly CameraConfig[],
+    context: EventContext,
+    private readonly logger: Logger,
+  ) {
     for (const cam of cameras) this.deciders.set(cam.id, new Decider(cam, { logger }));
     this.events = new AlarmEventBuilder(context);
+  }
+
+  /** Throws what a Decider would for this camera's config (a reload checks before it changes anything). */
+  checkCamera(cam: CameraConfig): void {
+    new Decider(cam, { logger: this.logger });
+  }
+
+  /** A camera started by a reload (or restarted with a changed config): a fresh Decider. */
+  addCamera(cam: CameraConfig): void {
+    this.events.forget(cam.id);
+    this.deciders.set(cam.id, new Decider(cam, { logger: this.logger }));
+  }
+
+  /** A camera removed by a reload, once its last frame is decided. */
+  removeCamera(cameraId: string): void {
+    this.deciders.delete(cameraId);
+    this.events.forget(cameraId);
   }
 
   /** The Decider of a camera; throws for an unknown camera id. */
@@ -51,6 +72,6 @@ export class DecisionStage {
       source: result.source,
       timings: job.timings,
     });
-    return { decision, event: this.events.fromDecision(decision), result };
+    return { decision, event: this.events.fromDecision(decision, result.model), result };
   };
 }

@@ -51,21 +51,28 @@ export class LiveStatus {
     /** Monotonic clock (performance.now); tests pass their own. */
     private readonly now: () => number = () => performance.now(),
   ) {
-    for (const c of cfg.cameras) {
-      this.cameras.set(c.id, {
-        state: 'offline',
-        className: c.className,
-        thresholds: {
-          image: c.thresholds.image,
-          pixel: c.thresholds.pixel,
-          clear: c.thresholds.clear ?? c.thresholds.image,
-        },
-        calibration: c.calibration,
-        recent: [],
-        frames: 0,
-        alarm: { active: false },
-      });
-    }
+    for (const c of cfg.cameras) this.addCamera(c);
+  }
+
+  /** A camera (started by a reload, or restarted with a changed config): it starts afresh. */
+  addCamera(c: Config['cameras'][number]): void {
+    this.cameras.set(c.id, {
+      state: 'offline',
+      className: c.className,
+      thresholds: {
+        image: c.thresholds.image,
+        pixel: c.thresholds.pixel,
+        clear: c.thresholds.clear ?? c.thresholds.image,
+      },
+      calibration: c.calibration,
+      recent: [],
+      frames: 0,
+      alarm: { active: false },
+    });
+  }
+
+  removeCamera(cameraId: string): void {
+    this.cameras.delete(cameraId);
   }
 
   /** Follows the service's bus: every frame, durable event, camera state, alarm and suspension. */
@@ -102,7 +109,12 @@ export class LiveStatus {
   }
 
   setModel(m: ServiceStatus['model']): void {
-    this.model = m;
+    this.model = { ...m, ...(this.model.lastRefused && { lastRefused: this.model.lastRefused }) };
+  }
+
+  /** A bundle refused at run time: the dashboard's status says so until the next one. */
+  setModelRefused(r: NonNullable<ServiceStatus['model']['lastRefused']>): void {
+    this.model = { ...this.model, lastRefused: r };
   }
   setMqttConnected(connected: boolean): void {
     this.mqtt.connected = connected;
@@ -184,6 +196,13 @@ export class LiveStatus {
           className: c.className,
           state: c.suspension ? 'suspended' : c.state,
           ...(c.suspension?.until !== undefined && { suspendedUntil: c.suspension.until }),
+          ...(c.suspension && {
+            suspension: {
+              since: c.suspension.since,
+              by: c.suspension.by,
+              ...(c.suspension.comment !== undefined && { comment: c.suspension.comment }),
+            },
+          }),
           triggerable: this.cfg.cameras.find((x) => x.id === id)?.source.kind === 'trigger',
           thresholds: { ...c.thresholds },
           ...(c.calibration && { calibration: c.calibration }),
@@ -215,7 +234,13 @@ export class LiveStatus {
       lastEventId: c.lastEventId,
       alarmActive: decider.alarmActive,
       untrainedModel: this.model.untrained,
+      model: this.modelRef(),
     };
+  }
+
+  /** The active bundle as the retained state and the stats name it. */
+  private modelRef(): { sha256: string; version: string } {
+    return { sha256: this.model.sha256 ?? '', version: this.model.version ?? '' };
   }
 
   /** fps, capture-to-publish latency and frame count of a camera (Sparkplug metrics). */
@@ -236,7 +261,7 @@ export class LiveStatus {
         dropped: drops[id] ?? {},
       };
     }
-    return { cameras, untrainedModel: this.model.untrained };
+    return { cameras, untrainedModel: this.model.untrained, model: this.modelRef() };
   }
 }
 

@@ -2,6 +2,7 @@
 // bundle, the engine and the HSF runner. The pipeline (src/pipeline) decides when they run.
 import type { CameraConfig, ModelConfig } from '../config/schema.js';
 import type { Engine, EngineOutput } from '../engines/engine.js';
+import { provenanceFromManifest, type ModelProvenance } from '../events/provenance.js';
 import { createHsfRunner } from '../hsf/index.js';
 import type { HsfRunner } from '../hsf/types.js';
 import type { Bundle } from '../model/bundle.js';
@@ -35,6 +36,8 @@ export interface ModelResult {
   source: ImageTensor['source'];
   /** The class name the prompts were built from. */
   className: string;
+  /** The model that scored it (a bundle swap changes it between two batches). */
+  model: ModelProvenance;
 }
 
 export interface BatchOut {
@@ -52,6 +55,8 @@ export class ModelStages {
   private readonly prompts: PromptTokenCache;
   private readonly regions: RegionMapper;
   private readonly S: number;
+  /** The bundle's identity, stamped on every result of these stages. */
+  readonly provenance: ModelProvenance;
 
   constructor(
     private readonly bundle: Bundle,
@@ -66,6 +71,7 @@ export class ModelStages {
   ) {
     const m = bundle.manifest;
     this.S = m.imageSize;
+    this.provenance = provenanceFromManifest(m, { hsf: hsf !== undefined });
     this.pre = new Preprocessor({
       size: this.S,
       mean: m.normalize.mean as [number, number, number],
@@ -144,9 +150,40 @@ export class ModelStages {
     return this.fuse({ out, tensors, classNames: images.map(() => className) });
   }
 
-  /** The smoothed map of a result, computed now if fuse skipped it (snapshots of an event). */
+  /**
+   * One plain image (the normalisation mean; mid-grey for a GPU-preprocessing engine) through the
+   * engine and the fusion, for a model loaded beside the running one: a bundle that cannot run, or
+   * runs to a score that is not a number, is refused before any frame goes to it. Returns the score.
+   */
+  async warmUp(className: string): Promise<number> {
+    const S = this.S;
+    const source = { width: S, height: S, rotate: 0 as const, roi: { x: 0, y: 0, width: S, height: S } };
+    const grey = { data: new Uint8Array(S * S * 3).fill(128), width: S, height: S };
+    const tensor: ImageTensor = this.onDevice
+      ? { data: new Float32Array(0), size: S, source, frame: grey }
+      : { data: new Float32Array(3 * S * S), size: S, source };
+    const tok = this.prompts.batch([className]);
+    const out = await this.engine.run({
+      images: tensor.data,
+      frames: this.onDevice ? [grey] : undefined,
+      batch: 1,
+      tokens: tok.tokens,
+      sentences: tok.sentences,
+      context: tok.context,
+    });
+    const [r] = await this.fuse({ out, tensors: [tensor], classNames: [className] });
+    if (!Number.isFinite(r.score)) throw new Error(`warm-up score is ${r.score}, not a number`);
+    return r.score;
+  }
+
+  /**
+   * The smoothed map of a result, computed now if fuse skipped it (snapshots of an event). A result
+   * of another bundle's size (scored before a swap) is smoothed at its own size.
+   */
   smoothed(r: ModelResult): Float32Array {
-    return r.mapSmoothed ?? this.regions.full.run(r.map);
+    if (r.mapSmoothed) return r.mapSmoothed;
+    if (r.mapSize === this.S) return this.regions.full.run(r.map);
+    return new RegionMapper(r.mapSize, { sigma: 4, truncate: 4 }).full.run(r.map);
   }
 
   fuse = async ({ out, tensors, classNames, pixelThresholds }: BatchOut): Promise<ModelResult[]> => {
@@ -165,6 +202,7 @@ export class ModelStages {
         mapSize: this.S,
         source: tensors[b].source,
         className: classNames[b],
+        model: this.provenance,
       });
     }
     return results;

@@ -2,7 +2,7 @@
 // allow-listed by mqtt/commands.ts before they get here) and the PLC trigger topics of trigger
 // cameras. Settings changes go through CameraSettings.apply, suspensions through Suspensions, like
 // those of every other door.
-import type { Config } from '../config/schema.js';
+import type { CameraConfig } from '../config/schema.js';
 import type { CommandHandlers } from '../mqtt/commands.js';
 import type { MqttLink } from '../mqtt/mqtt-link.js';
 import type { Suspensions } from '../operator/suspensions.js';
@@ -17,6 +17,10 @@ export function mqttCommandHandlers(deps: {
   status: () => unknown;
   /** Sparkplug births and retained camera states again. */
   rebirth: () => void;
+  /** Re-reads the config file and applies what changed (Service.reload). */
+  reload?: () => Promise<unknown>;
+  /** Swaps in a verified bundle (Service.loadBundle). */
+  loadBundle?: (path: string, sha256: string) => Promise<unknown>;
 }): CommandHandlers {
   // the router has checked the command policy for every command with this origin; settings and
   // suspensions check it again at their one authorisation point, like those of every other door
@@ -36,25 +40,28 @@ export function mqttCommandHandlers(deps: {
     },
     suspend: (cameraId, o, origin) => ({ suspension: deps.suspensions.suspend(cameraId, o, origin) }),
     resume: (cameraId, origin) => ({ resumed: deps.suspensions.resume(cameraId, origin) }),
+    ...(deps.reload && { reload: deps.reload }),
+    ...(deps.loadBundle && { loadBundle: deps.loadBundle }),
   };
 }
 
-/** Trigger cameras with an mqttTopic capture the next frame when a message arrives there. */
-export function subscribeTriggerTopics(
-  cfg: Config,
+/**
+ * A trigger camera with an mqttTopic captures the next frame when a message arrives there (also one
+ * started by a reload); nothing for other cameras.
+ */
+export function subscribeTriggerTopic(
+  cam: CameraConfig,
   link: MqttLink,
   /** False when the trigger was refused (logged by the caller). */
   trigger: (cameraId: string, partId?: string) => boolean,
   logger: Logger,
 ): void {
-  for (const cam of cfg.cameras) {
-    if (cam.source.kind !== 'trigger' || !cam.source.mqttTopic) continue;
-    const topic = cam.source.mqttTopic;
-    link.subscribe(topic, (payload) => {
-      if (!trigger(cam.id, parsePartId(payload)))
-        logger.warn({ camera: cam.id, topic }, 'trigger message ignored');
-    });
-  }
+  if (cam.source.kind !== 'trigger' || !cam.source.mqttTopic) return;
+  const topic = cam.source.mqttTopic;
+  link.subscribe(topic, (payload) => {
+    if (!trigger(cam.id, parsePartId(payload)))
+      logger.warn({ camera: cam.id, topic }, 'trigger message ignored');
+  });
 }
 
 /** A trigger payload is a bare part id, or JSON with a partId field; anything else: no part id. */

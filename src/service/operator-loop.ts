@@ -24,13 +24,15 @@ export class OperatorLoop {
   readonly suspensions: Suspensions;
   private pruneTimer?: NodeJS.Timeout;
   private readonly unsubscribe: (() => void)[] = [];
+  /** The cameras the suspensions know; changed in place by a reload. */
+  private readonly ids: string[];
 
   constructor(
     private readonly cfg: Config,
     private readonly deps: { bus: ServiceBus; metrics: Metrics; logger: Logger; authorise?: Authorise },
   ) {
     const { bus, metrics, logger, authorise } = deps;
-    const ids = cfg.cameras.map((c) => c.id);
+    const ids = (this.ids = cfg.cameras.map((c) => c.id));
     if (cfg.history.enabled)
       this.history = new HistoryStore({
         path: cfg.history.path,
@@ -86,6 +88,20 @@ export class OperatorLoop {
     }
     // after the history: an acknowledgement finds the event it names
     this.unsubscribe.push(bus.on('event', (e) => this.board.onEvent(e)));
+  }
+
+  /** A camera started by a reload, or restarted with a changed config (it starts without an alarm). */
+  addCamera(cameraId: string): void {
+    if (!this.ids.includes(cameraId)) this.ids.push(cameraId);
+    this.board.add(cameraId);
+  }
+
+  /** A camera removed by a reload, once its last frame is through. */
+  removeCamera(cameraId: string): void {
+    const i = this.ids.indexOf(cameraId);
+    if (i >= 0) this.ids.splice(i, 1);
+    this.suspensions.forget(cameraId);
+    this.board.remove(cameraId);
   }
 
   stop(): void {

@@ -71,7 +71,8 @@ export class ResultPublisher {
         cameraId,
         triggerId,
         (part) =>
-          resultFromDecision(results.context, part, {
+          // stamped with the model that scored this frame (it may have been swapped since)
+          resultFromDecision({ ...results.context, model: result.model }, part, {
             id: resultId,
             d: decision,
             capturedAtWall: frame.capturedAtWall,

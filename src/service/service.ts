@@ -1,14 +1,12 @@
 // The composition root: builds every part from the config, wires them together, starts them in
 // order and stops them in reverse. Constructors elsewhere only wire; start()/stop() own life cycles.
 // What happens at run time lives in the parts beside this file, which meet on the event bus
-// (event-bus.ts); docs/architecture.md says which part owns what.
+// (event-bus.ts); docs/architecture.md says which part owns what. Changes without a restart
+// (reload, load-bundle) are applied to the running parts by live-changes.ts.
 import type { Config } from '../config/schema.js';
-import type { Engine } from '../engines/engine.js';
 import type { ResultContext } from '../events/inspection-result.js';
-import { provenanceFromManifest } from '../events/provenance.js';
 import { SnapshotStore } from '../events/snapshots.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
-import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Metrics } from '../metrics/prometheus.js';
 import { CommandPolicy } from '../operator/command-policy.js';
@@ -16,18 +14,20 @@ import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
 import { CameraStateFeed } from './camera-state-feed.js';
 import { dashboardSource } from './dashboard-api.js';
-import { DecisionStage, type Decided } from './decision-stage.js';
+import { DecisionStage } from './decision-stage.js';
+import { publishDeviceInfo } from './device-info.js';
 import { ServiceBus } from './event-bus.js';
+import { LiveChanges, type RunningParts } from './live-changes.js';
 import { LiveFrames } from './live-frames.js';
 import { LiveStatus } from './live-status.js';
-import { feedMqttMetrics, feedPipelineMetrics } from './metrics-feed.js';
-import { loadModel } from './load-model.js';
-import { ModelStages, type BatchOut, type ModelResult } from './model-stages.js';
-import { mqttCommandHandlers, subscribeTriggerTopics } from './mqtt-doors.js';
+import { feedMqttMetrics } from './metrics-feed.js';
+import { modelRef } from './model-loader.js';
+import { mqttCommandHandlers } from './mqtt-doors.js';
 import { OperatorLoop } from './operator-loop.js';
 import { readiness, type Readiness } from './readiness.js';
 import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
+import { buildServicePipeline, type ServicePipeline } from './service-pipeline.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
 import { checkStateFolders } from './state-check.js';
 import { TriggerDesk, createResultLedger } from './trigger-desk.js';
@@ -35,7 +35,10 @@ import { TriggerDesk, createResultLedger } from './trigger-desk.js';
 /** The exit code of a run that ended with accepted events or results still undelivered on disk. */
 export const EXIT_UNDELIVERED = 3;
 
-type ServicePipeline = Pipeline<ReturnType<ModelStages['preprocess']>, BatchOut, ModelResult, Decided>;
+export interface ServiceOptions {
+  /** Reads the config file again (SIGHUP, the reload command); without it a reload is refused. */
+  loadConfig?: () => Config;
+}
 
 export class Service {
   /** Resolves with the exit code once the service has stopped (sources ended, or stop()). */
@@ -45,11 +48,13 @@ export class Service {
   private readonly bus: ServiceBus;
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
-  private readonly views: CameraStateFeed;
-  /** One rule book for every door: JSON commands, Sparkplug DCMD, the dashboard (mqtt.commands). */
   private readonly policy: CommandPolicy;
-  private desk?: TriggerDesk;
-  private engine?: Engine;
+  private readonly views: CameraStateFeed;
+  /** The model in use; reloads and bundle loads (the doors call it). */
+  readonly changes: LiveChanges;
+  /** The running cameras' ids, shared (and changed in place) with the command router and the dashboard. */
+  private readonly cameraIds: string[];
+  private readonly startedAt = new Date().toISOString();
   private decisions?: DecisionStage;
   private settings?: CameraSettings;
   private mqtt?: MqttLink;
@@ -57,44 +62,56 @@ export class Service {
   private sparkplug?: SparkplugFeed;
   private dashboard?: DashboardServer;
   private pipeline?: ServicePipeline;
+  /** What a live change touches, once the pipeline is built. */
+  private parts?: RunningParts;
   private stopping?: Promise<void>;
 
   constructor(
     private readonly cfg: Config,
     private readonly logger: Logger,
+    opts: ServiceOptions = {},
   ) {
+    this.cameraIds = cfg.cameras.map((c) => c.id);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    this.bus = new ServiceBus(logger);
-    this.status = new LiveStatus(cfg);
-    this.policy = new CommandPolicy(cfg.mqtt.commands);
-    const authorise = this.policy.authorise;
-    this.operator = new OperatorLoop(cfg, { bus: this.bus, metrics: this.metrics, logger, authorise });
-    this.views = new CameraStateFeed(this.bus, this.status, this.metrics);
+    const bus = (this.bus = new ServiceBus(logger));
+    const { metrics } = this;
+    const status = (this.status = new LiveStatus(cfg));
+    // one rule book for every door: JSON commands, Sparkplug DCMD, the dashboard (mqtt.commands)
+    const policy = (this.policy = new CommandPolicy(cfg.mqtt.commands));
+    const authorise = policy.authorise;
+    const operator = (this.operator = new OperatorLoop(cfg, { bus, metrics, logger, authorise }));
+    const views = (this.views = new CameraStateFeed(bus, status, metrics));
+    this.changes = new LiveChanges({
+      cfg,
+      cameraIds: this.cameraIds,
+      loadConfig: opts.loadConfig,
+      running: () => (this.stopping ? undefined : this.parts),
+      liveSettings: {
+        classNameOf: (id) => this.settings!.camera(id).className,
+        pixelThresholdOf: (id) => this.decisions?.pixelThreshold(id) ?? -Infinity,
+      },
+      publishInfo: () => this.publishInfo(),
+      status,
+      metrics,
+      operator,
+      views,
+      logger,
+    });
   }
 
   async start(): Promise<void> {
-    const { cfg, logger, bus, status, operator } = this;
+    const { cfg, logger, bus, status, operator, metrics } = this;
     // 0. The state directory: a folder it cannot write stops the start, naming the key to change.
     checkStateFolders(cfg);
-    // 1. The model (a bundle that does not match its manifest is refused here).
-    const { bundle, engine, hsf } = await loadModel(cfg, status, logger);
-    this.engine = engine;
-    const stages = new ModelStages(
-      bundle,
-      engine,
-      hsf,
-      (id) => this.settings!.camera(id).className,
-      (id) => this.decisions?.pixelThreshold(id) ?? -Infinity,
-      cfg.model.classNameCacheSize,
-    );
-    for (const cam of cfg.cameras) stages.checkClassName(cam.className);
+    // 1. The model: a bundle that does not match its manifest is refused here, before anything runs.
+    const loaded = await this.changes.loadAtStart();
+    const model = () => this.changes.model!;
 
     // 2. Decisions, run-time settings, snapshots and the operator's loop (history: a bad
     // history.path stops the start here).
-    const model = provenanceFromManifest(bundle.manifest, { hsf: hsf !== undefined });
-    const context: ResultContext = { site: cfg.site, line: cfg.line, model };
+    const context: ResultContext = { site: cfg.site, line: cfg.line, model: loaded.provenance };
     const decisions = (this.decisions = new DecisionStage(cfg.cameras, context, logger));
-    const checkClassName = (name: string) => stages.checkClassName(name);
+    const checkClassName = (name: string) => model().stages.checkClassName(name);
     const changed = (c: SettingsChanged) => bus.emit('settings', c);
     const { policy } = this;
     this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger, policy });
@@ -104,59 +121,54 @@ export class Service {
 
     // 3. MQTT: the durable outbox opens (replaying what an earlier run left) before any frame flows.
     const mqtt = (this.mqtt = new MqttLink(cfg.mqtt, logger, {
-      cameraIds: cfg.cameras.map((c) => c.id),
-      policy: this.policy,
+      cameraIds: this.cameraIds,
+      policy,
       statsProvider: () => status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     }));
     mqtt.on('state', (s) => status.setMqttConnected(s === 'connected'));
-    feedMqttMetrics(mqtt, this.metrics);
+    feedMqttMetrics(mqtt, metrics);
     const outboxDepth = () => mqtt.getStats().outbox.pending;
-    this.metrics.readAtScrape({ outboxDepth });
+    metrics.readAtScrape({ outboxDepth });
     status.setProviders({ drops: () => this.pipeline?.drops.snapshot() ?? {}, outboxDepth });
+    const settings = () => this.settings!;
+    const ledger = (this.ledger = createResultLedger({ mqtt, bus, settings, context, metrics, logger }));
+    const { suspensions } = operator;
+    const cameras = () => this.cfg.cameras;
+    const pipelineTrigger = (id: string, partId?: string) => {
+      if (!this.pipeline) throw new Error('not running yet');
+      return this.pipeline.trigger(id, partId);
+    };
+    const desk = new TriggerDesk({ cameras, pipelineTrigger, ledger, mqtt, suspensions, metrics, logger });
     mqtt.onCommand(
       mqttCommandHandlers({
         settings: this.settings,
-        suspensions: operator.suspensions,
-        trigger: (id, partId) => this.triggerDesk().triggerPart(id, partId),
+        suspensions,
+        trigger: (id, partId) => desk.triggerPart(id, partId),
         status: () => status.snapshot(),
         rebirth: () => {
           this.sparkplug?.rebirth();
           for (const id of cfg.cameras.map((c) => c.id)) this.views.publish(id);
         },
+        reload: () => this.changes.reload('mqtt'),
+        loadBundle: (path, sha256) => this.changes.loadBundle(path, sha256, 'mqtt'),
       }),
     );
-    const settings = () => this.settings!;
-    const { metrics } = this;
-    const ledger = (this.ledger = createResultLedger({ mqtt, bus, settings, context, metrics, logger }));
     await mqtt.start();
     status.setMqttUrl(mqtt.brokerUrl ?? '');
     for (const a of operator.board.all()) void mqtt.publishAlarm(a.cameraId, { ...a });
     if (cfg.mqtt.sparkplug.enabled) {
-      const softwareVersion = `adaclip-edge ${bundle.manifest.provenance.exporter ?? ''}`.trim();
-      const { suspensions } = operator;
+      const softwareVersion = `adaclip-edge ${loaded.bundle.manifest.provenance.exporter ?? ''}`.trim();
       const deps = { url: mqtt.brokerUrl, bus, settings: this.settings, suspensions, status, logger };
-      const stateWriteFailed = (file: string) => this.metrics.stateWriteErrors.inc({ file });
-      this.sparkplug = new SparkplugFeed(cfg, {
-        ...deps,
-        policy: this.policy,
-        softwareVersion,
-        stateWriteFailed,
-      });
+      const stateWriteFailed = (file: string) => metrics.stateWriteErrors.inc({ file });
+      const more = { softwareVersion, model: modelRef(loaded), policy, stateWriteFailed };
+      this.sparkplug = new SparkplugFeed(cfg, { ...deps, ...more });
       this.sparkplug.start();
     }
-    const desk = (this.desk = new TriggerDesk({
-      cameras: cfg.cameras,
-      pipelineTrigger: (id, partId) => this.running().trigger(id, partId),
-      ledger,
-      suspensions: operator.suspensions,
-      metrics,
-      logger,
-    }));
-    subscribeTriggerTopics(cfg, mqtt, (id, partId) => 'triggerId' in desk.trigger(id, partId), logger);
+    for (const cam of cfg.cameras) desk.listen(cam);
 
     // 4. The dashboard and metrics.
     const live = new LiveFrames({
-      smoothed: (r) => stages.smoothed(r),
+      smoothed: (r) => model().stages.smoothed(r),
       kept: (cameraId, seq, at) => bus.emit('liveFrame', { cameraId, seq, at }),
       jpegQuality: cfg.snapshots.jpegQuality,
       logger,
@@ -165,18 +177,20 @@ export class Service {
       const source = dashboardSource({
         status,
         bus,
-        metrics: this.metrics,
+        metrics,
         operator,
         settings,
         live,
         readiness: () => this.readiness(),
         trigger: (id, partId) => desk.trigger(id, partId),
-        cameraIds: cfg.cameras.map((c) => c.id),
+        cameraIds: this.cameraIds,
         snapshotDir: cfg.snapshots.dir,
+        reviewsDir: cfg.history.reviewsDir,
       });
       this.dashboard = new DashboardServer(cfg.dashboard, source, logger);
       await this.dashboard.start();
     }
+    this.publishInfo();
 
     // 5. The pipeline last: frames flow only once everything downstream is ready.
     const publisher = new ResultPublisher({
@@ -184,39 +198,22 @@ export class Service {
       mqtt,
       snapshots,
       resultSnapshots: cfg.snapshots.results,
-      smoothed: (r) => stages.smoothed(r),
+      smoothed: (r) => model().stages.smoothed(r),
       results: { ledger, context },
       live,
       logger,
     });
-    const pipeline: ServicePipeline = (this.pipeline = createPipeline({
-      cameras: cfg.cameras,
-      settings: cfg.pipeline,
-      maxBatch: engine.info.maxBatch,
-      log: logger,
-      stages: {
-        preprocess: stages.preprocess,
-        engine: stages.engineRun,
-        hsf: stages.fuse,
-        decide: decisions.decide,
-        publish: publisher.publish,
-      },
-    }));
-    pipeline.onState((e) => bus.emit('cameraState', { cameraId: e.cameraId, state: e.state }));
-    pipeline.onResult((o) => bus.emit('frame', o));
-    feedPipelineMetrics(pipeline, this.metrics);
-    pipeline.drops.onDrop((e) => desk.answerDrop(e));
-    bus.on('settings', ({ camera }) => pipeline.updateCamera(camera));
-    bus.on('suspension', ({ cameraId, suspension }) =>
-      pipeline.setSuspended(cameraId, suspension !== undefined),
-    );
-    operator.suspensions.restore();
+    const stages = { model: loaded, decisions, publisher, desk };
+    const pipeline = (this.pipeline = buildServicePipeline(cfg, { ...stages, bus, metrics, logger }));
+    suspensions.restore();
     void pipeline.done.then(() => {
       if (!this.stopping) {
         logger.info('every source has ended: stopping');
         void this.stop();
       }
     });
+    const { settings: cameraSettings, sparkplug } = this;
+    this.parts = { pipeline, decisions, settings: cameraSettings!, mqtt, desk, sparkplug, context };
     pipeline.start();
     // Retained state for every camera from the start, also for trigger cameras that wait for a part.
     this.views.connect(mqtt, decisions);
@@ -245,7 +242,7 @@ export class Service {
         ?.stop()
         .then((final) => final.pending)
         .catch((err: unknown) => void this.logger.warn({ err }, 'mqtt stop'));
-      await this.engine?.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
+      await this.changes.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
       this.operator.stop();
       this.resolveFinished(undelivered ? EXIT_UNDELIVERED : 0);
     })();
@@ -266,13 +263,12 @@ export class Service {
     });
   }
 
-  private running(): ServicePipeline {
-    if (!this.pipeline) throw new Error('not running yet');
-    return this.pipeline;
-  }
-
-  private triggerDesk(): TriggerDesk {
-    if (!this.desk) throw new Error('not running yet');
-    return this.desk;
+  /** The retained `<base>/info` (device-info.ts): at start and after every reload or swap. */
+  private publishInfo(): void {
+    const { mqtt, cfg, startedAt, cameraIds: cameras, dashboard } = this;
+    const model = this.changes.model;
+    if (!model || !mqtt) return;
+    const info = { cfg, startedAt, model: modelRef(model), cameras, dashboardAddress: dashboard?.address };
+    publishDeviceInfo(mqtt, info, this.logger);
   }
 }

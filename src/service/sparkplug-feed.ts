@@ -5,8 +5,8 @@
 // per-client rules), a class-name write being "set-class", thresholds "set-thresholds", Control/
 // Suspended "suspend" or "resume". A DCMD carries no requester identity: its origin's client id is
 // mqtt.sparkplug.primaryHostId (the host that sends DCMDs), so a rule for that id applies to it.
-import type { Config } from '../config/schema.js';
-import { sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
+import type { CameraConfig, Config } from '../config/schema.js';
+import { sparkplugCamera, sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
 import { metricsFromDecision, thresholdMetrics, type CameraMetrics } from '../mqtt/sparkplug/metrics.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
 import type { CommandPolicy, GuardedAction, RequestOrigin } from '../operator/command-policy.js';
@@ -35,19 +35,22 @@ export class SparkplugFeed {
       status: LiveStatus;
       logger: Logger;
       softwareVersion: string;
+      /** The active model bundle, in the NBIRTH. */
+      model: { sha256: string; version: string };
       /** A state file could not be written (the bdSeq): counted; the node logs it and goes on. */
       stateWriteFailed?: (file: 'bdseq') => void;
     },
   ) {
-    this.node = new SparkplugNode(
-      sparkplugOptionsFromConfig(cfg, {
+    this.node = new SparkplugNode({
+      ...sparkplugOptionsFromConfig(cfg, {
         url: deps.url,
         // the embedded broker (aedes) speaks MQTT 3.1.1 only
         protocolVersion: cfg.mqtt.url ? cfg.mqtt.protocolVersion : 4,
         logger: deps.logger,
         softwareVersion: deps.softwareVersion,
       }),
-    );
+      model: deps.model,
+    });
     this.node.on('bdseq-write-failed', () => deps.stateWriteFailed?.('bdseq'));
     const origin: RequestOrigin = {
       door: 'sparkplug',
@@ -140,6 +143,22 @@ export class SparkplugFeed {
   async stop(): Promise<void> {
     for (const off of this.unsubscribe) off();
     await this.node.stop();
+  }
+
+  /** A camera started (or restarted) by a reload: its DBIRTH, with the settings of its config. */
+  addCamera(cam: CameraConfig): void {
+    this.node.addCamera(sparkplugCamera(cam));
+  }
+
+  /** A camera removed by a reload: its DDEATH. */
+  removeCamera(cameraId: string): void {
+    this.results.delete(cameraId);
+    this.node.removeCamera(cameraId);
+  }
+
+  /** A new model bundle: births again, naming it. */
+  setModel(model: { sha256: string; version: string }): void {
+    this.node.setModel(model);
   }
 
   /** NBIRTH and DBIRTHs again (the rebirth command). */

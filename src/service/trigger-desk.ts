@@ -3,7 +3,7 @@
 // suspended camera, too many waiting), so the reject gate never waits on silence.
 import { randomUUID } from 'node:crypto';
 import type { DropEvent } from '../admit/drop-counter.js';
-import type { Config } from '../config/schema.js';
+import type { CameraConfig, Config } from '../config/schema.js';
 import type { TriggerOutcome } from '../dashboard/types.js';
 import type { Metrics } from '../metrics/prometheus.js';
 import type { Suspensions } from '../operator/suspensions.js';
@@ -13,25 +13,42 @@ import { errorResult, type ResultContext } from '../events/inspection-result.js'
 import type { MqttLink } from '../mqtt/mqtt-link.js';
 import type { CameraSettings } from './camera-settings.js';
 import type { ServiceBus } from './event-bus.js';
+import { subscribeTriggerTopic } from './mqtt-doors.js';
 import { ResultLedger } from './result-ledger.js';
 
 export interface TriggerDeskDeps {
-  cameras: Config['cameras'];
+  /** The running cameras (a reload changes them). */
+  cameras: () => Config['cameras'];
   /** The running pipeline's trigger: the trigger id, or throws TriggerRejectedError. */
   pipelineTrigger: (cameraId: string, partId?: string) => string;
   ledger: ResultLedger;
+  /** Where the trigger cameras' PLC topics are subscribed. */
+  mqtt: MqttLink;
   suspensions: Suspensions;
   metrics: Metrics;
   logger: Logger;
 }
 
 export class TriggerDesk {
+  /** Trigger topics subscribed, as topic + camera: a camera started again is not subscribed twice. */
+  private readonly topics = new Set<string>();
+
   constructor(private readonly deps: TriggerDeskDeps) {}
+
+  /** A trigger camera's PLC topic (`source.mqttTopic`, at start or from a reload); refusals are logged. */
+  listen(cam: CameraConfig): void {
+    if (cam.source.kind !== 'trigger' || !cam.source.mqttTopic) return;
+    const key = `${cam.source.mqttTopic}\0${cam.id}`;
+    if (this.topics.has(key)) return;
+    this.topics.add(key);
+    const trigger = (id: string, partId?: string) => 'triggerId' in this.trigger(id, partId);
+    subscribeTriggerTopic(cam, this.deps.mqtt, trigger, this.deps.logger);
+  }
 
   /** Returns the trigger id, or throws when refused (the refusal still gets its result). */
   triggerPart(cameraId: string, partId?: string): string {
     const { ledger, metrics } = this.deps;
-    const cam = this.deps.cameras.find((c) => c.id === cameraId);
+    const cam = this.deps.cameras().find((c) => c.id === cameraId);
     const triggeredAtWall = Date.now();
     const isTriggerCamera = cam?.source.kind === 'trigger';
     if (isTriggerCamera) metrics.triggers.inc({ camera: cameraId });

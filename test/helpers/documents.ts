@@ -14,6 +14,7 @@ export const CONTEXT: ResultContext = {
   line: 'lineA',
   model: {
     bundleSha256: 'ab'.repeat(32),
+    version: 'unversioned',
     kind: 'untrained-test',
     untrained: true,
     architecture: 'tiny',
@@ -99,7 +100,7 @@ export function inspectionResult(
     });
   const score = o.score ?? 0.3;
   return validateInspectionResult({
-    schemaVersion: '1.0',
+    schemaVersion: '1.1',
     id: newEventId(atMs + 5),
     type: 'inspection',
     site: CONTEXT.site,

@@ -85,8 +85,11 @@ test(
       // every trigger alternates the image, so every part is one event once the service accepted it
       for (const st of stations) {
         await waitUntil(
-          `${st.centralBase} to accept ${triggered.get(st)} events`,
-          () => (st.acceptedIds.size === triggered.get(st) ? true : undefined),
+          `${st.centralBase} to accept ${triggered.get(st)} events and results`,
+          () =>
+            st.acceptedIds.size === triggered.get(st) && st.acceptedResultIds.size === triggered.get(st)
+              ? true
+              : undefined,
           120_000,
           diag,
         );
@@ -110,7 +113,9 @@ test(
     await batch([a, b, c], 'all-back');
 
     const accepted = new Set<string>();
-    for (const st of fleet.stations) for (const id of st.acceptedIds) accepted.add(id);
+    // every part is one event (the image alternates) and one inspection result (a trigger camera)
+    const acceptedBy = (st: Station) => [...st.acceptedIds, ...st.acceptedResultIds];
+    for (const st of fleet.stations) for (const id of acceptedBy(st)) accepted.add(id);
     await waitUntil(
       `the central to receive all ${accepted.size} accepted events`,
       () => ([...accepted].every((id) => counter.received.has(id)) ? true : undefined),
@@ -118,7 +123,7 @@ test(
       () => {
         const missing = fleet.stations.map(
           (st) =>
-            `${st.centralBase}: ${[...st.acceptedIds].filter((id) => !counter.received.has(id)).length} missing`,
+            `${st.centralBase}: ${acceptedBy(st).filter((id) => !counter.received.has(id)).length} missing`,
         );
         return `${missing.join('; ')}\n${diag()}`;
       },
@@ -128,15 +133,20 @@ test(
     // Prometheus counter, and the central has exactly those events under that station's topics.
     for (const st of fleet.stations) {
       assert.equal(st.acceptedIds.size, triggered.get(st), `${st.centralBase} accepted one event per part`);
+      assert.equal(
+        st.acceptedResultIds.size,
+        triggered.get(st),
+        `${st.centralBase} accepted one result per part`,
+      );
       assert.equal(await st.metric('adaclip_events_total'), st.acceptedIds.size, `${st.centralBase} metrics`);
       assert.deepEqual(
         [...(counter.idsByBase.get(st.centralBase) ?? [])].sort(),
-        [...st.acceptedIds].sort(),
-        `${st.centralBase}: the central has exactly the accepted events`,
+        acceptedBy(st).sort(),
+        `${st.centralBase}: the central has exactly the accepted events and results`,
       );
     }
-    assert.equal(accepted.size, sent);
-    assert.equal(counter.received.size, sent, 'no event the stations did not accept');
+    assert.equal(accepted.size, 2 * sent);
+    assert.equal(counter.received.size, 2 * sent, 'no event or result the stations did not accept');
     assert.equal(counter.malformed, 0);
     // The bridge announces itself on the central (notification_topic): once at the start, and again
     // after the central's restart and after its own.

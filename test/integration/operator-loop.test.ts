@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../src/util/opencv.js';
+import { signIn, userEntry, type DashboardClient } from '../helpers/dashboard-session.js';
 import { Mosquitto, freePort } from '../helpers/mosquitto.js';
 import { ROOT } from '../helpers/shared.js';
 import { DT, decodeSparkplug, encodeSparkplug } from './sparkplug-proto.js';
@@ -72,7 +73,10 @@ mqtt:
   sparkplug: { enabled: true, groupId: opg, edgeNodeId: edge1, bdSeqFile: ${join(dir, 'bdseq.json')} }
 snapshots: { dir: ${join(dir, 'snaps')} }
 history: { path: ${join(dir, 'history.sqlite')}, reviewsDir: ${join(dir, 'reviews')} }
-dashboard: { port: ${httpPort} }
+dashboard:
+  port: ${httpPort}
+  users:
+    ${userEntry('ann', 'operator', 'ann-password-1')}
 log: { pretty: never }
 `,
     );
@@ -95,15 +99,10 @@ log: { pretty: never }
     svc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     svc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const base = `http://127.0.0.1:${httpPort}`;
-    const get = async (path: string): Promise<Json> => (await fetch(`${base}${path}`)).json();
-    const post = (path: string, body?: unknown) =>
-      fetch(`${base}${path}`, {
-        method: 'POST',
-        ...(body !== undefined && {
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }),
-      });
+    // signed in as an operator (src/dashboard/auth/): the session cookie and its CSRF token
+    const signedIn: { client?: DashboardClient } = {};
+    const get = async (path: string): Promise<Json> => (await signedIn.client!.get(path)).json();
+    const post = (path: string, body?: unknown) => signedIn.client!.post(path, body);
     const waitFor = async <T>(
       what: string,
       fn: () => T | undefined | Promise<T | undefined>,
@@ -144,6 +143,7 @@ log: { pretty: never }
       async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined),
       120_000,
     );
+    signedIn.client = await signIn(base, 'ann', 'ann-password-1');
 
     // the state a card shows is true: the trigger camera waiting for a part is online, the one whose
     // camera is down is not
@@ -184,13 +184,13 @@ log: { pretty: never }
     });
     late.end(true);
     assert.equal(retained.retainFlag, true);
-    assert.equal(retained.acknowledged.by, 'dashboard');
+    assert.equal(retained.acknowledged.by, 'ann', 'the signed-in operator');
     await waitFor('Alarm/Acknowledged over Sparkplug', () =>
       spMetric('line', 'Alarm/Acknowledged') === true ? true : undefined,
     );
     assert.equal((await post(`/api/events/${raise.id}/ack`, {})).status, 409, 'once per alarm');
     assert.equal((await get(`/api/events/${raise.id}`)).acknowledged.comment, 'feeder jammed, clearing');
-    assert.equal((await camera('line')).alarm.acknowledged.by, 'dashboard');
+    assert.equal((await camera('line')).alarm.acknowledged.by, 'ann');
 
     // 3. a part: triggered by the MQTT command, its result on <base>/press/result and in the history
     client.publish(
@@ -347,7 +347,7 @@ log: { pretty: never }
     assert.match(timedOut.detail, /no frame within 1500 ms of the trigger \(camera (reconnecting|offline)\)/);
 
     // 10. the live frame: a JPEG of the camera's frame size with an ETag that a tile can poll with
-    const live = await fetch(`${base}/api/cameras/line/live.jpg`);
+    const live = await signedIn.client!.get('/api/cameras/line/live.jpg');
     assert.equal(live.status, 200);
     const etag = live.headers.get('etag')!;
     const img = loadOpenCV().imdecode(Buffer.from(await live.arrayBuffer()));
@@ -356,7 +356,10 @@ log: { pretty: never }
 
     // 11. the stream: status, and frame events as new live frames exist
     const ctrl = new AbortController();
-    const stream = await fetch(`${base}/api/stream`, { signal: ctrl.signal });
+    const stream = await fetch(`${base}/api/stream`, {
+      signal: ctrl.signal,
+      headers: { cookie: signedIn.client!.cookie },
+    });
     const reader = stream.body!.getReader();
     let text = '';
     const until = Date.now() + 15_000;

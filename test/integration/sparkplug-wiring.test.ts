@@ -62,6 +62,7 @@ cameras:
     line: cfg.line,
     model: {
       bundleSha256: '1'.repeat(64),
+      version: 'unversioned',
       kind: 'untrained-test',
       untrained: true,
       architecture: 't',

@@ -43,6 +43,7 @@ test(
     const camera = cameraSchema.parse({ id: 'cam1', className: 'screw', source: { kind: 'synthetic' } });
     const model = {
       bundleSha256: '0'.repeat(64),
+      version: 'unversioned',
       kind: 'untrained-test' as const,
       untrained: true,
       architecture: 't',

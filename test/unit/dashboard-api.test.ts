@@ -145,6 +145,23 @@ test('events grouped: a burst on one camera is one row that names how to expand 
   assert.ok(first.next);
 });
 
+test('events grouped: a burst of more events than a row lists continues on the next page with the next burst', async () => {
+  const { app, history } = await api();
+  const older = anomalyEvent('b', T0 - 3_600_000);
+  history.addEvent(older);
+  for (let i = 0; i < 120; i++) history.addEvent(anomalyEvent('a', T0 + i * 1000));
+  const first = json(await app.inject('/api/events?group=burst&gapS=30&limit=1'));
+  assert.equal(first.items[0].count, 120);
+  assert.equal(first.items[0].eventIds.length, 100, 'a row lists at most 100 ids');
+  const second = json(await app.inject(`/api/events?group=burst&gapS=30&limit=1&cursor=${first.next}`));
+  assert.deepEqual(
+    second.items.map((g: { cameraId: string; count: number }) => [g.cameraId, g.count]),
+    [['b', 1]],
+    'the next page starts after the whole burst',
+  );
+  assert.equal(second.items[0].latest.id, older.id);
+});
+
 test('acknowledge and review an event: stored, once, with clear refusals', async () => {
   const { app, history, board } = await api();
   const raise = anomalyEvent('a', T0);

@@ -16,6 +16,7 @@ import type { ModelProvenance } from '../../src/events/provenance.js';
 
 const model: ModelProvenance = {
   bundleSha256: 'a'.repeat(64),
+  version: 'unversioned',
   kind: 'untrained-test',
   untrained: true,
   architecture: 'tiny',

@@ -82,6 +82,7 @@ function input(over: Partial<EventInput> = {}): EventInput {
     regionCount: 1,
     model: {
       bundleSha256: 'ab'.repeat(32),
+      version: 'screws-2024.06',
       kind: 'checkpoint',
       untrained: false,
       architecture: 'ViT-L-14-336',

@@ -24,6 +24,7 @@ function setup() {
   );
   const model = {
     bundleSha256: '0'.repeat(64),
+    version: 'unversioned',
     kind: 'untrained-test' as const,
     untrained: true,
     architecture: 't',

@@ -37,6 +37,7 @@ function eventBuilder(): AlarmEventBuilder {
     line: 'line',
     model: {
       bundleSha256: '0'.repeat(64),
+      version: 'unversioned',
       kind: 'untrained-test',
       untrained: true,
       architecture: 'bench',

@@ -73,6 +73,7 @@ function stages(
     line: 'bench',
     model: {
       bundleSha256: '0'.repeat(64),
+      version: 'unversioned',
       kind: 'untrained-test',
       untrained: true,
       architecture: 'fake-engine',

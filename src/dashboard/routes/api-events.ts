@@ -3,7 +3,9 @@
 // review it (false positive or confirmed defect).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { groupBursts } from '../../history/event-groups.js';
+import { groupBursts, type EventGroup } from '../../history/event-groups.js';
+import type { HistoryStore } from '../../history/history-store.js';
+import type { EventQuery, Page } from '../../history/types.js';
 import type { ApiDeps } from './deps.js';
 import {
   cameraId,
@@ -40,6 +42,21 @@ export const reviewBody = z.strictObject({
   comment: comment.optional(),
 });
 
+/** One page of bursts (alert grouping), newest first; `next` continues after the last one. */
+export function burstPage(
+  history: Pick<HistoryStore, 'events'>,
+  q: EventQuery & { gapS: number },
+): Page<EventGroup> {
+  const rows = history.events({ ...q, limit: GROUP_SCAN }).items;
+  let groups = groupBursts(rows, q.gapS * 1000);
+  // a full scan may have cut the oldest group short: leave it to the next page
+  if (rows.length === GROUP_SCAN && groups.length > 1) groups = groups.slice(0, -1);
+  const items = groups.slice(0, q.limit);
+  const last = items[items.length - 1];
+  const more = groups.length > items.length || rows.length === GROUP_SCAN;
+  return { items, ...(more && last && { next: last.oldestId }) };
+}
+
 export function historyOr503(
   deps: ApiDeps,
   reply: FastifyReply,
@@ -54,15 +71,7 @@ export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     const q = parseOr400(eventsQuery, req.query, reply);
     const history = q && historyOr503(deps, reply);
     if (!q || !history) return reply;
-    if (q.group !== 'burst') return history.events(q);
-    const rows = history.events({ ...q, limit: GROUP_SCAN }).items;
-    let groups = groupBursts(rows, q.gapS * 1000);
-    // a full scan may have cut the oldest group short: leave it to the next page
-    if (rows.length === GROUP_SCAN && groups.length > 1) groups = groups.slice(0, -1);
-    const items = groups.slice(0, q.limit);
-    const last = items[items.length - 1];
-    const more = groups.length > items.length || rows.length === GROUP_SCAN;
-    return { items, ...(more && last && { next: last.eventIds[last.eventIds.length - 1] }) };
+    return q.group === 'burst' ? burstPage(history, q) : history.events(q);
   });
 
   app.get('/api/events/:id', viewer, async (req, reply) => {

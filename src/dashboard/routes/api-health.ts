@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.js';
 
 export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const r = deps.readiness();
     return reply.code(r.ready ? 200 : 503).send(r);
   });

@@ -1,13 +1,13 @@
 // GET /api/stream: server-sent events for the live page: `status` (the /api/status body every 2 s),
 // `anomaly` (an event once durable), `result` (an inspection result once durable), `alarm`
 // ({cameraId, active, acknowledged?}) and `frame` ({cameraId, seq, at}: a new live frame exists).
-// How many streams may be open at once is the dashboard server's business (src/dashboard/).
+// How many streams may be open at once is the dashboard server's business (src/dashboard/live-limit.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps, StreamMessage } from './deps.js';
 import { viewer } from './http.js';
 
 export async function streamRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  app.get('/api/stream', viewer, (req, reply) => {
+  app.get('/api/stream', { config: { ...viewer.config, liveStream: true } }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

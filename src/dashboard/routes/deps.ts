@@ -26,7 +26,12 @@ export interface ApiDeps {
   status(): ServiceStatus;
   cameraIds(): string[];
   /** Absent when history.enabled is false: the history routes answer 503. */
-  history?: Pick<HistoryStore, 'events' | 'event' | 'results' | 'result' | 'iterateResults'>;
+  history?: Pick<HistoryStore, 'events' | 'event' | 'results' | 'result' | 'iterateResults' | 'reviews'>;
+  /**
+   * The reviewed images exported in the MVTec AD layout into a scratch folder (`dir`, with
+   * `items` images); `remove()` deletes the folder. Absent: no export over HTTP.
+   */
+  exportReviews?(): Promise<{ dir: string; items: number; remove: () => Promise<void> }>;
   acknowledge(eventId: string, origin: ActionOrigin, comment?: string): AcknowledgeOutcome;
   review(
     kind: ReviewTarget,

@@ -1,11 +1,11 @@
 // Builds the edge node's options from the service config: connection settings (auth, TLS) resolved
 // the same way as the JSON MQTT connection, but with its own client id, since the node needs its
 // own session and will.
-import type { Config } from '../../config/schema.js';
+import type { CameraConfig, Config } from '../../config/schema.js';
 import type { Logger } from '../../util/log.js';
 import { defaultClientId, resolveMqttSettings, toClientOptions } from '../client-options.js';
 import { thresholdMetrics } from './metrics.js';
-import type { SparkplugNodeOptions } from './node.js';
+import type { SparkplugCamera, SparkplugNodeOptions } from './node.js';
 
 export function sparkplugOptionsFromConfig(
   cfg: Config,
@@ -27,15 +27,20 @@ export function sparkplugOptionsFromConfig(
     mqtt: toClientOptions(settings),
     logger: args.logger,
     softwareVersion: args.softwareVersion,
-    cameras: cfg.cameras.map((c) => ({
-      id: c.id,
-      className: c.className,
-      initial: thresholdMetrics({
-        image: c.thresholds.image,
-        pixel: c.thresholds.pixel,
-        clear: c.thresholds.clear ?? c.thresholds.image,
-        minRegionAreaPct: c.thresholds.minRegionAreaPct,
-      }),
-    })),
+    cameras: cfg.cameras.map(sparkplugCamera),
+  };
+}
+
+/** A camera as a Sparkplug device: its class name and thresholds from its config. */
+export function sparkplugCamera(c: CameraConfig): SparkplugCamera {
+  return {
+    id: c.id,
+    className: c.className,
+    initial: thresholdMetrics({
+      image: c.thresholds.image,
+      pixel: c.thresholds.pixel,
+      clear: c.thresholds.clear ?? c.thresholds.image,
+      minRegionAreaPct: c.thresholds.minRegionAreaPct,
+    }),
   };
 }

@@ -88,6 +88,8 @@ export const NODE_METRIC = {
   rebirth: { name: 'Node Control/Rebirth', type: 'Boolean' as const, alias: 1 },
   cameras: { name: 'Properties/Cameras', type: 'Int32' as const, alias: 2 },
   version: { name: 'Properties/Software Version', type: 'String' as const, alias: 3 },
+  modelSha256: { name: 'Properties/Model Sha256', type: 'String' as const, alias: 4 },
+  modelVersion: { name: 'Properties/Model Version', type: 'String' as const, alias: 5 },
 };
 
 /** Device metric aliases: 1000 * (camera index + 1) + metric index, unique within the edge node. */

@@ -54,6 +54,8 @@ export interface SparkplugNodeOptions {
   logger?: Logger;
   reconnect?: { initialMs?: number; maxMs?: number };
   softwareVersion?: string;
+  /** The active model bundle (sha256 of model.onnx, manifest version), in the NBIRTH. */
+  model?: { sha256: string; version: string };
 }
 
 export type NodeState = 'stopped' | 'connecting' | 'waiting-for-host' | 'online';
@@ -94,6 +96,8 @@ export class SparkplugNode extends EventEmitter {
   private readonly bdSeqStore: BdSeqStore;
   private readonly byName = new Map<string, MetricDef<CameraMetricKey>>();
   private readonly byAliasOffset = new Map<number, MetricDef<CameraMetricKey>>();
+  /** The next device's index: never reused within a run, so no alias names two cameras. */
+  private nextIndex = 0;
 
   constructor(private readonly opts: SparkplugNodeOptions) {
     super();
@@ -105,6 +109,7 @@ export class SparkplugNode extends EventEmitter {
       if (this.devices.has(c.id)) throw new Error(`camera "${c.id}" listed twice`);
       const values = { ...defaultCameraMetrics(c.className), ...(c.initial ?? {}) };
       this.devices.set(c.id, { index, id: c.id, online: true, values, published: {} });
+      this.nextIndex = index + 1;
     });
     CAMERA_METRICS.forEach((d, i) => {
       this.byName.set(d.name, d);
@@ -208,6 +213,36 @@ export class SparkplugNode extends EventEmitter {
         timestamp: Date.now(),
         seq: this.nextSeq(),
       });
+  }
+
+  /**
+   * A camera started by a reload (or restarted with a changed config, keeping its aliases): its
+   * DBIRTH follows at once when the node is born.
+   */
+  addCamera(c: SparkplugCamera): void {
+    checkSparkplugId('device (camera) id', c.id);
+    const index = this.devices.get(c.id)?.index ?? this.nextIndex++;
+    const values = { ...defaultCameraMetrics(c.className), ...(c.initial ?? {}) };
+    const dev: Device = { index, id: c.id, online: true, values, published: {} };
+    this.devices.set(c.id, dev);
+    if (this.born) this.publishDeviceBirth(dev);
+  }
+
+  /** A camera removed by a reload: DDEATH, and the device is gone from later births. */
+  removeCamera(cameraId: string): void {
+    const dev = this.device(cameraId);
+    this.devices.delete(cameraId);
+    if (this.born && dev.online)
+      this.publish(deviceTopic(this.opts.groupId, 'DDEATH', this.opts.edgeNodeId, dev.id), {
+        timestamp: Date.now(),
+        seq: this.nextSeq(),
+      });
+  }
+
+  /** A new model bundle is active: the node is born again with its sha256 and version. */
+  setModel(model: { sha256: string; version: string }): void {
+    this.opts.model = model;
+    if (this.born) this.rebirth();
   }
 
   /** Re-publishes NBIRTH and every DBIRTH (NCMD Node Control/Rebirth, or the JSON rebirth command). */
@@ -464,6 +499,12 @@ export class SparkplugNode extends EventEmitter {
         { ...NODE_METRIC.rebirth, value: false, timestamp: now },
         { ...NODE_METRIC.cameras, value: this.devices.size, timestamp: now },
         { ...NODE_METRIC.version, value: this.opts.softwareVersion ?? 'unknown', timestamp: now },
+        ...(this.opts.model
+          ? [
+              { ...NODE_METRIC.modelSha256, value: this.opts.model.sha256, timestamp: now },
+              { ...NODE_METRIC.modelVersion, value: this.opts.model.version, timestamp: now },
+            ]
+          : []),
       ],
     });
     for (const dev of this.devices.values()) if (dev.online) this.publishDeviceBirth(dev);
