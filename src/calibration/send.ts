@@ -17,6 +17,11 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Credentials and TLS (from a config's mqtt section). */
   clientOptions?: IClientOptions;
+  /**
+   * Send as this identified client: MQTT client id, and `<base>/request/set-thresholds/<id>` (its
+   * rule in mqtt.commands.clients applies, and a broker ACL can bind the topic to the client).
+   */
+  requester?: string;
 }
 
 /** Resolves with the service's result; rejects with the service's error or why none came. */
@@ -24,10 +29,12 @@ export async function sendThresholds(o: SendOptions): Promise<unknown> {
   const topics = new Topics(o.baseTopic);
   const transactionId = `calibrate-${randomUUID()}`;
   const timeoutMs = o.timeoutMs ?? 10_000;
+  const requestTopic = topics.request('set-thresholds', o.requester);
+  const responseTopic = topics.response('set-thresholds', o.requester);
   const client = mqtt.connect(o.url, {
     ...o.clientOptions,
     protocolVersion: 4,
-    clientId: `adaclip-edge-calibrate-${transactionId.slice(-8)}`,
+    clientId: o.requester ?? `adaclip-edge-calibrate-${transactionId.slice(-8)}`,
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
   });
@@ -37,7 +44,7 @@ export async function sendThresholds(o: SendOptions): Promise<unknown> {
         () =>
           reject(
             new Error(
-              `no response on ${topics.response('set-thresholds')} within ${timeoutMs / 1000} s: is the service running on ${o.url} with mqtt.baseTopic "${topics.base}"?`,
+              `no response on ${responseTopic} within ${timeoutMs / 1000} s: is the service running on ${o.url} with mqtt.baseTopic "${topics.base}"?`,
             ),
           ),
         timeoutMs,
@@ -60,7 +67,7 @@ export async function sendThresholds(o: SendOptions): Promise<unknown> {
         else reject(new Error(`the service refused the thresholds: ${res.error}`));
       });
       client.once('connect', () => {
-        client.subscribe(topics.response('set-thresholds'), { qos: 1 }, (err) => {
+        client.subscribe(responseTopic, { qos: 1 }, (err) => {
           if (err) return fail(err);
           const request = {
             transactionId,
@@ -68,7 +75,7 @@ export async function sendThresholds(o: SendOptions): Promise<unknown> {
             thresholds: o.thresholds,
             calibration: o.calibration,
           };
-          client.publish(topics.request('set-thresholds'), JSON.stringify(request), { qos: 1 }, (e) => {
+          client.publish(requestTopic, JSON.stringify(request), { qos: 1 }, (e) => {
             if (e) fail(e);
           });
         });

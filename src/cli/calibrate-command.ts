@@ -23,6 +23,7 @@ export interface CalibrateCommandOptions {
   write: boolean;
   send?: string;
   baseTopic?: string;
+  clientId?: string;
   timeout: string;
   json: boolean;
 }
@@ -47,6 +48,10 @@ function plan(o: CalibrateCommandOptions): Plan {
   if (!(timeoutS > 0)) throw new Error(`--timeout: expected seconds > 0, got "${o.timeout}"`);
   if (o.write && !(o.config && o.camera)) throw new Error('--write needs --config FILE and --camera ID');
   if (o.send && !o.camera) throw new Error('--send needs --camera ID (the camera the service should change)');
+  if (o.clientId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/.test(o.clientId))
+    throw new Error(
+      `--client-id: "${o.clientId}" is not a client id (letters, digits, _ . : @ -; at most 64)`,
+    );
   if (o.config && !o.camera) throw new Error('--config needs --camera ID (the camera to calibrate)');
   let cfg: Config | undefined;
   let camera: CameraConfig | undefined;
@@ -138,6 +143,7 @@ export async function calibrateCommand(o: CalibrateCommandOptions): Promise<numb
         calibration: result.record,
         timeoutMs: p.timeoutMs,
         clientOptions,
+        requester: o.clientId,
       });
       out.sent = result2;
       if (!o.json)

@@ -157,6 +157,10 @@ program
     '--base-topic <topic>',
     "with --send: the service's mqtt.baseTopic (default: from --config, else adaclip-edge)",
   )
+  .option(
+    '--client-id <id>',
+    'with --send: send as this client (MQTT client id and <base>/request/set-thresholds/<id>), for mqtt.commands.clients rules',
+  )
   .option('--timeout <s>', 'with --send: seconds to wait for the response', '10')
   .option('--json', 'print one JSON document on stdout (progress goes to stderr)', false)
   .action(async (opts: CalibrateCommandOptions) => {

@@ -43,7 +43,7 @@ export async function runCommand(opts: { config: string; logLevel?: string }): P
   }
   const code = await service.finished;
   if (stopping) await stopping;
-  logger.info('stopped');
+  logger.info({ exitCode: code }, code === 0 ? 'stopped' : 'stopped with accepted documents undelivered');
   await flush(logger);
   return code;
 }

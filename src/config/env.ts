@@ -6,6 +6,13 @@ export const ENV_PREFIX = 'ADACLIP_EDGE__';
 const KNOWN_KEYS = [
   'site',
   'line',
+  'stateDir',
+  'drainTimeoutMs',
+  'bdSeqFile',
+  'history',
+  'reviewsDir',
+  'classNameCacheSize',
+  'allowDisable',
   'log',
   'level',
   'pretty',

@@ -1,10 +1,12 @@
 // Reads one YAML file, applies environment overrides, validates against the zod schema and
 // reports every problem at once with its key, the value found and what was expected.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { applyEnvOverrides, ENV_PREFIX } from './env.js';
+import { resolveStatePaths } from './state-paths.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -23,10 +25,17 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfigText(text, file, env);
+  // relative state paths resolve against the config file's folder, never the working directory
+  return parseConfigText(text, file, env, dirname(resolve(file)));
 }
 
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfigText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  /** Where a relative stateDir resolves (the config file's folder; default the working directory). */
+  baseDir = process.cwd(),
+): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -45,12 +54,17 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     throw new ConfigError(file, ['the top level must be a mapping of keys (site, model, cameras, ...)']);
   }
   const overridden = applyEnvOverrides(raw as Record<string, unknown>, env);
-  return validateConfig(overridden.value, file, overridden.applied);
+  return validateConfig(overridden.value, file, overridden.applied, baseDir);
 }
 
-export function validateConfig(raw: unknown, file = '<config>', envKeys: string[] = []): Config {
+export function validateConfig(
+  raw: unknown,
+  file = '<config>',
+  envKeys: string[] = [],
+  baseDir = process.cwd(),
+): Config {
   const result = configSchema.safeParse(raw);
-  if (result.success) return resolveSecrets(result.data, file);
+  if (result.success) return resolveStatePaths(resolveSecrets(result.data, file), baseDir);
   const problems = result.error.issues.map((issue) => describeIssue(issue, raw, envKeys));
   throw new ConfigError(file, problems);
 }

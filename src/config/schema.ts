@@ -2,6 +2,8 @@
 // config/adaclip-edge.schema.json is generated from this file (npm run schema), never edited by hand.
 import { z } from 'zod';
 import { parseHash } from '../util/password-hash.js';
+import { ACTION_NAMES, COMMAND_NAMES, DEFAULT_ALLOWED_COMMANDS } from './command-names.js';
+import { silencingProblems } from './silencing.js';
 
 const id = z
   .string()
@@ -163,17 +165,42 @@ export const decisionSchema = z
   })
   .prefault({});
 
-export const cameraSchema = z.object({
-  id,
-  className: z.string().min(1).max(128).describe('the product name the prompts describe, e.g. "screw"'),
-  source: sourceSchema,
-  roi: roiSchema.optional(),
-  rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
-  admission: admissionSchema,
-  thresholds: thresholdsSchema,
-  calibration: calibrationSchema.optional(),
-  decision: decisionSchema,
-});
+export const cameraSchema = z
+  .object({
+    id,
+    className: z.string().min(1).max(128).describe('the product name the prompts describe, e.g. "screw"'),
+    source: sourceSchema,
+    roi: roiSchema.optional(),
+    rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
+    admission: admissionSchema,
+    thresholds: thresholdsSchema,
+    calibration: calibrationSchema.optional(),
+    decision: decisionSchema,
+    allowDisable: z
+      .boolean()
+      .default(false)
+      .describe(
+        'allow settings that silence this camera (thresholds.image or .pixel >= 1, minRegionAreaPct >= 100, decision.cooldownMs > 1 h), here and from every door at run time',
+      ),
+  })
+  .superRefine((cam, ctx) => {
+    const { k, n } = cam.decision;
+    if (k > n)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decision', 'k'],
+        message: `at most n (${n}): ${k} of ${n} frames can never happen`,
+      });
+    if (cam.allowDisable) return;
+    for (const p of silencingProblems(cam)) {
+      if (p.key === 'decision.k') continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: p.key.split('.'),
+        message: `${p.problem} (set allowDisable: true on this camera to allow it)`,
+      });
+    }
+  });
 
 const tlsSchema = z.object({
   ca: z.string().optional().describe('path of the CA certificate (PEM)'),
@@ -182,6 +209,19 @@ const tlsSchema = z.object({
   rejectUnauthorized: z.boolean().default(true),
   servername: z.string().optional(),
 });
+
+const clientRuleSchema = z
+  .strictObject({
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/, 'letters, digits, _ . : @ - (1-64 chars, a topic level)')
+      .optional(),
+    user: z.string().min(1).max(128).optional(),
+    allow: z
+      .array(z.enum(ACTION_NAMES))
+      .describe('what this client may run (acknowledge, review: dashboard users)'),
+  })
+  .refine((r) => (r.clientId === undefined) !== (r.user === undefined), 'exactly one of clientId and user');
 
 export const mqttSchema = z
   .object({
@@ -213,7 +253,11 @@ export const mqttSchema = z
     qos: z.union([z.literal(0), z.literal(1)]).default(1),
     outbox: z
       .object({
-        path: z.string().default('var/outbox.sqlite'),
+        path: z
+          .string()
+          .min(1)
+          .default('outbox.sqlite')
+          .describe('the SQLite file that makes events and results durable; relative: under stateDir'),
         maxEvents: z.number().int().positive().default(100000),
         overflow: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
         inflight: z.number().int().positive().max(1000).default(64),
@@ -223,6 +267,15 @@ export const mqttSchema = z
           .positive()
           .default(10000)
           .describe('GET /readyz is not ready while the broker is down and more documents than this wait'),
+        drainTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600000)
+          .default(20000)
+          .describe(
+            'at the end (sources ended, SIGTERM) keep publishing until the outbox is empty or this long; what is left stays on disk, is published first at the next start, and makes the exit code 3',
+          ),
       })
       .prefault({}),
     sparkplug: z
@@ -233,39 +286,44 @@ export const mqttSchema = z
         primaryHostId: z.string().optional().describe('wait for this host to be ONLINE before births'),
         bdSeqFile: z
           .string()
-          .default('var/sparkplug-bdseq.json')
-          .describe('keeps the birth/death sequence number across restarts'),
+          .min(1)
+          .default('sparkplug-bdseq.json')
+          .describe('keeps the birth/death sequence number across restarts; relative: under stateDir'),
       })
       .prefault({}),
     commands: z
       .object({
-        enabled: z.boolean().default(true),
-        allow: z
-          .array(
-            z.enum([
-              'set-class',
-              'set-thresholds',
-              'trigger',
-              'status',
-              'rebirth',
-              'suspend',
-              'resume',
-              'reload',
-              'load-bundle',
-            ]),
-          )
-          .default([
-            'set-class',
-            'set-thresholds',
-            'trigger',
-            'status',
-            'rebirth',
-            'suspend',
-            'resume',
-            'reload',
-          ])
+        enabled: z
+          .boolean()
+          .default(true)
           .describe(
-            'commands accepted over MQTT; load-bundle (a new model from a path) only when listed here',
+            'false: neither JSON commands nor Sparkplug DCMD writes are taken (the dashboard is not affected)',
+          ),
+        allow: z
+          .array(z.enum(COMMAND_NAMES))
+          .default([...DEFAULT_ALLOWED_COMMANDS])
+          .describe(
+            'what a requester without a rule of its own may run, as a JSON command or a Sparkplug DCMD write (class name: set-class, thresholds: set-thresholds, Control/Suspended: suspend/resume); load-bundle (a new model from a path) only when listed here',
+          ),
+        clients: z
+          .array(clientRuleSchema)
+          .max(1000)
+          .default([])
+          .describe(
+            'per-client rules, in place of allow for that client: clientId matches the last level of <base>/request/<command>/<clientId> (bind it to the client with a broker ACL pattern, %c or %u) and, for DCMD writes, mqtt.sparkplug.primaryHostId; user matches a dashboard user',
+          ),
+        responseTopics: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(256)
+              .regex(/^[^#+$][^#+]*$/, 'a topic prefix without wildcards, not a $ topic'),
+          )
+          .max(100)
+          .default([])
+          .describe(
+            'MQTT 5 response topics allowed besides <base>/response/... (prefixes); any other is refused and logged',
           ),
         maxPayloadBytes: z.number().int().positive().default(4096),
       })
@@ -289,6 +347,15 @@ export const modelSchema = z.object({
       engineCacheDir: z.string().optional().describe('default: beside model.onnx'),
     })
     .prefault({}),
+  classNameCacheSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(100000)
+    .default(256)
+    .describe(
+      'class names whose prompt tokens are kept (least recently used go first): bounds what a flood of set-class requests costs',
+    ),
   hsf: z
     .object({
       enabled: z.boolean().default(true),
@@ -390,6 +457,13 @@ const dashboardSchema = z
 export const configSchema = z.object({
   site: id.default('site'),
   line: id.default('line'),
+  stateDir: z
+    .string()
+    .min(1)
+    .default('var')
+    .describe(
+      "the folder for everything the service writes (outbox, Sparkplug bdSeq, history, reviews, snapshots); relative: against the config file's folder, never the working directory. Checked for writing at start",
+    ),
   log: z
     .object({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -418,7 +492,7 @@ export const configSchema = z.object({
   snapshots: z
     .object({
       enabled: z.boolean().default(true),
-      dir: z.string().default('var/snapshots'),
+      dir: z.string().min(1).default('snapshots').describe('relative: under stateDir'),
       maxCount: z.number().int().positive().default(1000),
       maxBytes: z
         .number()
@@ -438,8 +512,9 @@ export const configSchema = z.object({
       enabled: z.boolean().default(true),
       path: z
         .string()
-        .default('var/history.sqlite')
-        .describe('SQLite file of results, events and operator actions'),
+        .min(1)
+        .default('history.sqlite')
+        .describe('SQLite file of results, events and operator actions; relative: under stateDir'),
       maxAgeH: z.number().positive().default(720).describe('results and events older than this are deleted'),
       maxRows: z
         .number()
@@ -449,8 +524,11 @@ export const configSchema = z.object({
         .describe('results, and events, kept at most each (the oldest go first)'),
       reviewsDir: z
         .string()
-        .default('var/reviews')
-        .describe('copies of reviewed frames, for `review export` (kept until deleted by hand)'),
+        .min(1)
+        .default('reviews')
+        .describe(
+          'copies of reviewed frames, for `review export` (kept until deleted by hand); relative: under stateDir',
+        ),
     })
     .prefault({}),
   dashboard: dashboardSchema,

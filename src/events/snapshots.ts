@@ -1,5 +1,7 @@
 // Snapshots for events: a JPEG of the frame and one of the heatmap overlay, written under
 // snapshots.dir/<cameraId>/ and kept within the retention limits (count, bytes, age; oldest first).
+// Retention only ever deletes files this store writes: `<ULID>-frame.jpg` or `<ULID>-overlay.jpg`
+// in a camera's folder (SNAPSHOT_FILE); anything else someone put in the folder is left alone.
 // Events carry references to them (SnapshotRef); the bytes go out on the snapshot topic, never inside
 // the event or a SCADA payload.
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { validateMap } from '../postprocess/regions.js';
 import type { Logger } from '../util/log.js';
 import { loadOpenCV } from '../util/opencv.js';
 import type { SnapshotRef } from './anomaly-event.js';
+import { ULID_PATTERN } from './ids.js';
 
 export interface SnapshotConfig {
   dir: string;
@@ -56,6 +59,8 @@ export class SnapshotError extends Error {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** The names the service gives snapshot files: the event's (or result's) ULID and the kind. */
+export const SNAPSHOT_FILE = new RegExp(`${ULID_PATTERN.slice(0, -1)}-(frame|overlay)\\.jpg$`);
 /** Weight of the heatmap in the overlay blend. */
 const HEAT_ALPHA = 0.45;
 
@@ -175,10 +180,10 @@ export class SnapshotStore {
     await mkdir(this.cfg.dir, { recursive: true });
     const found: Entry[] = [];
     for (const d of await readdir(this.cfg.dir, { withFileTypes: true })) {
-      if (!d.isDirectory()) continue;
+      if (!d.isDirectory() || !SAFE_NAME.test(d.name)) continue;
       const camDir = join(this.cfg.dir, d.name);
       for (const f of await readdir(camDir)) {
-        if (!f.endsWith('.jpg')) continue;
+        if (!SNAPSHOT_FILE.test(f)) continue; // not ours: never indexed, never deleted
         const path = join(camDir, f);
         try {
           const s = await stat(path);

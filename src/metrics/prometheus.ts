@@ -105,6 +105,12 @@ export class Metrics {
     help: 'history writes that failed (the documents are durable in the outbox regardless)',
     registers: [this.registry],
   });
+  readonly stateWriteErrors = new Counter({
+    name: 'adaclip_state_write_errors_total',
+    help: 'writes to the state directory that failed and were survived, by file (bdseq: the Sparkplug bdSeq); each is also logged',
+    labelNames: ['file'],
+    registers: [this.registry],
+  });
   readonly stageSeconds = new Histogram({
     name: 'adaclip_stage_seconds',
     help: 'per-frame time spent in each pipeline stage',

@@ -2,6 +2,7 @@
 // phrase-major (phrase 1 in templates 1..4, phrase 2 in templates 1..4, ...), normal states first.
 // Tokens are cut to the largest EOT index + 1: exact, because the text tower's attention is causal.
 import type { Manifest } from './manifest.js';
+import { LruCache } from '../util/lru.js';
 import { DEFAULT_CONTEXT_LENGTH, type ClipTokenizer } from './tokenizer.js';
 
 export type PromptSet = Manifest['prompts'];
@@ -87,14 +88,29 @@ export function cutContext(tokens: BigInt64Array, rows: number, from: number, to
   return out;
 }
 
-/** Per-class token cache: the tokens of a class never change for a loaded bundle. */
+/** Class names whose tokens a cache keeps by default (model.classNameCacheSize). */
+export const DEFAULT_CLASS_NAME_CACHE_SIZE = 256;
+
+/**
+ * Per-class token cache: the tokens of a class never change for a loaded bundle. Bounded (least
+ * recently used first), since class names come from commands: a flood of set-class requests with
+ * new names costs at most `size` entries; an evicted class is tokenised again when next used.
+ */
 export class PromptTokenCache {
-  private readonly cache = new Map<string, PromptTokens>();
+  private readonly cache: LruCache<string, PromptTokens>;
 
   constructor(
     private readonly tokenizer: ClipTokenizer,
     private readonly prompts: PromptSet = OFFICIAL_PROMPTS,
-  ) {}
+    size = DEFAULT_CLASS_NAME_CACHE_SIZE,
+  ) {
+    this.cache = new LruCache(size);
+  }
+
+  /** Class names cached now (at most the cache size). */
+  get size(): number {
+    return this.cache.size;
+  }
 
   get(className: string): PromptTokens {
     let entry = this.cache.get(className);

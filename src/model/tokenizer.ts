@@ -5,6 +5,7 @@
 // strip, whitespace runs -> ' ', strip, lower-case, the official regex split, byte-level BPE.
 import { fixText } from './fix-text.js';
 import { pyHtmlUnescape } from './html-unescape.js';
+import { LruCache } from '../util/lru.js';
 import { bytesToUnicode, loadVocab, type BpeVocab } from './vocab.js';
 
 // Python `regex`'s \s (Unicode White_Space). JS's \s differs: it lacks U+0085 and adds U+FEFF.
@@ -34,21 +35,37 @@ export function cleanText(text: string): string {
   return pyStrip(unescaped.replace(WS_RUN, ' ')).toLowerCase();
 }
 
+/** Words whose BPE merges a tokenizer keeps by default: far more than the prompts of any line use. */
+export const DEFAULT_BPE_CACHE_SIZE = 4096;
+
 export class ClipTokenizer {
   readonly sot: number;
   readonly eot: number;
   readonly vocabSize: number;
   private readonly byteEncoder = bytesToUnicode();
-  private readonly cache = new Map<string, string[]>([
+  /** The special tokens, never merged (the official cache is seeded with them). */
+  private readonly special = new Map<string, string[]>([
     [SOT_TEXT, [SOT_TEXT]],
     [EOT_TEXT, [EOT_TEXT]],
   ]);
+  /** Merges of words seen lately; bounded, since class names come from commands (same result). */
+  private readonly cache: LruCache<string, string[]>;
   private readonly utf8 = new TextEncoder();
 
-  constructor(private readonly vocab: BpeVocab) {
+  constructor(
+    private readonly vocab: BpeVocab,
+    /** Words whose merges are kept (LRU). */
+    cacheSize = DEFAULT_BPE_CACHE_SIZE,
+  ) {
+    this.cache = new LruCache(cacheSize);
     this.sot = vocab.sot;
     this.eot = vocab.eot;
     this.vocabSize = vocab.size;
+  }
+
+  /** Words whose merges are cached now (at most the cache size). */
+  get cachedWords(): number {
+    return this.cache.size;
   }
 
   static fromFile(path: string): ClipTokenizer {
@@ -57,7 +74,7 @@ export class ClipTokenizer {
 
   /** The official bpe(): merges the lowest-ranked adjacent pair until none is left. */
   private bpe(token: string): string[] {
-    const cached = this.cache.get(token);
+    const cached = this.special.get(token) ?? this.cache.get(token);
     if (cached) return cached;
     // byte-encoded tokens hold only BMP characters, so string indexing is per symbol
     let word = [...token.slice(0, -1)];

@@ -1,12 +1,16 @@
 // Request/response commands: `<base>/request/<command>` answered on `<base>/response/<command>`
-// (or on the MQTT 5 response topic, with its correlation data) echoing the transaction id. Every
-// request is size-limited, parsed, validated with zod and checked against the allow-list before a
-// handler runs; anything else gets {ok:false, error, transactionId} and changes nothing. Requests run
-// one at a time from a bounded queue, so a flood costs a bounded amount of memory and never crashes.
+// (`<base>/request/<command>/<client>` on `<base>/response/<command>/<client>`: the requester's own
+// topics, which a broker ACL can bind to its client id or user), or on an MQTT 5 response topic with
+// its correlation data, echoing the transaction id. Every request is size-limited, parsed, checked
+// against the command policy (mqtt.commands: allow-list and per-client rules: operator/command-policy.ts)
+// and validated with zod before a handler runs; anything else gets {ok:false, error, transactionId}
+// and changes nothing. Requests run one at a time from a bounded queue, so a flood costs a bounded
+// amount of memory and never crashes.
 import { z } from 'zod';
 import { calibrationSchema, type Calibration } from '../config/schema.js';
 import { MAX_SUSPENSION_S } from '../operator/suspensions.js';
 import type { Logger } from '../util/log.js';
+import { CommandPolicy, type RequestOrigin } from '../operator/command-policy.js';
 import { COMMAND_NAMES, type CommandName, type Topics } from './topics.js';
 
 export interface ThresholdsPatch {
@@ -16,20 +20,28 @@ export interface ThresholdsPatch {
   minRegionAreaPct?: number;
 }
 
-/** What the coordinator wires to the pipeline and the decision stage. A missing handler = unavailable. */
+/**
+ * What the coordinator wires to the pipeline and the decision stage. A missing handler = unavailable.
+ * `origin` says who asked (door mqtt, and the requester's id from its topic when it gave one).
+ */
 export interface CommandHandlers {
-  setClass?(cameraId: string, className: string): unknown;
+  setClass?(cameraId: string, className: string, origin: RequestOrigin): unknown;
   /** `calibration`: how the thresholds were calibrated (adaclip-edge calibrate --send). */
-  setThresholds?(cameraId: string, thresholds: ThresholdsPatch, calibration?: Calibration): unknown;
-  trigger?(cameraId: string, partId: string | undefined): unknown;
-  status?(): unknown;
-  rebirth?(): unknown;
-  suspend?(cameraId: string, o: { durationS?: number; comment?: string }): unknown;
-  resume?(cameraId: string): unknown;
+  setThresholds?(
+    cameraId: string,
+    thresholds: ThresholdsPatch,
+    calibration: Calibration | undefined,
+    origin: RequestOrigin,
+  ): unknown;
+  trigger?(cameraId: string, partId: string | undefined, origin: RequestOrigin): unknown;
+  status?(origin: RequestOrigin): unknown;
+  rebirth?(origin: RequestOrigin): unknown;
+  suspend?(cameraId: string, o: { durationS?: number; comment?: string }, origin: RequestOrigin): unknown;
+  resume?(cameraId: string, origin: RequestOrigin): unknown;
   /** Re-reads the config file: cameras added, removed or changed, a new model.bundle. */
-  reload?(): unknown;
+  reload?(origin: RequestOrigin): unknown;
   /** Verifies, loads, warms up and swaps in the bundle at `path` whose model.onnx has `sha256`. */
-  loadBundle?(path: string, sha256: string): unknown;
+  loadBundle?(path: string, sha256: string, origin: RequestOrigin): unknown;
 }
 
 const transactionId = z.union([z.string().max(128), z.number().finite()]).optional();
@@ -90,7 +102,12 @@ export interface IncomingRequest {
 export type Responder = (topic: string, response: CommandResponse, correlationData?: Buffer) => Promise<void>;
 
 export interface CommandRouterOptions {
-  allow: readonly string[];
+  /** Who may run what (mqtt.commands); default: anyone may run the commands of `allow`. */
+  policy?: CommandPolicy;
+  /** Without a policy: the commands anyone may run. */
+  allow?: readonly CommandName[];
+  /** MQTT 5 response topics allowed outside `<base>/response/` (mqtt.commands.responseTopics). */
+  responseTopics?: readonly string[];
   maxPayloadBytes: number;
   /** Known camera ids; a request naming another camera is refused. Absent: not checked here. */
   cameraIds?: readonly string[];
@@ -103,6 +120,7 @@ export class CommandRouter {
   private readonly queue: IncomingRequest[] = [];
   private running = false;
   private lastDropLogMs = 0;
+  private readonly policy: CommandPolicy;
   readonly counters = { ok: 0, errors: 0, dropped: 0 };
 
   constructor(
@@ -110,7 +128,9 @@ export class CommandRouter {
     private readonly opts: CommandRouterOptions,
     private readonly respond: Responder,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.policy = opts.policy ?? new CommandPolicy({ enabled: true, allow: opts.allow ?? [] });
+  }
 
   setHandlers(handlers: CommandHandlers): void {
     this.handlers = { ...this.handlers, ...handlers };
@@ -153,14 +173,23 @@ export class CommandRouter {
 
   /** Parses, validates, authorises and runs one request, then publishes its response. */
   async handleOne(req: IncomingRequest): Promise<CommandResponse> {
-    const rawCommand = this.topics.commandOf(req.topic) ?? 'invalid';
+    const request = this.topics.requestOf(req.topic);
+    const rawCommand = request?.command ?? 'invalid';
     const command = /^[a-z0-9-]{1,64}$/.test(rawCommand) ? rawCommand : 'invalid';
+    // the requester's own level: answered on its own response topic, judged by its own rule
+    const client =
+      request?.client !== undefined && CLIENT_LEVEL.test(request.client) ? request.client : undefined;
+    const origin: RequestOrigin = { door: 'mqtt', ...(client !== undefined && { clientId: client }) };
     let transactionId: string | number | undefined;
     let response: CommandResponse;
     try {
-      const parsed = this.parse(command, req.payload);
+      if (request?.client !== undefined && client === undefined)
+        throw new CommandError(
+          `request topic level "${request.client.slice(0, 64)}" is not a client id (letters, digits, _ . : @ -; at most 64)`,
+        );
+      const parsed = this.parse(command, req.payload, origin);
       transactionId = parsed.transactionId;
-      const result = await this.run(command as CommandName, parsed.body);
+      const result = await this.run(command as CommandName, parsed.body, origin);
       response = {
         ok: true,
         command,
@@ -168,7 +197,7 @@ export class CommandRouter {
         result: result ?? null,
       };
       this.counters.ok++;
-      this.logger.info({ command, transactionId }, 'command done');
+      this.logger.info({ command, transactionId, client }, 'command done');
     } catch (err) {
       transactionId ??= err instanceof CommandError ? err.transactionId : undefined;
       response = {
@@ -178,16 +207,22 @@ export class CommandRouter {
         error: (err as Error).message,
       };
       this.counters.errors++;
-      this.logger.warn({ command, transactionId, error: response.error }, 'command refused');
+      this.logger.warn({ command, transactionId, client, error: response.error }, 'command refused');
     }
-    let topic = this.topics.response(command);
+    let topic = this.topics.response(command, client);
     if (req.responseTopic !== undefined) {
-      if (this.topics.isAllowedResponseTopic(req.responseTopic)) topic = req.responseTopic;
-      else if (response.ok) {
-        // The command ran; say on the default topic that the requested one was refused.
+      if (this.topics.isAllowedResponseTopic(req.responseTopic, this.opts.responseTopics))
+        topic = req.responseTopic;
+      else {
+        const refused = req.responseTopic.slice(0, 200);
+        this.logger.warn(
+          { command, transactionId, client, responseTopic: refused, answeredOn: topic },
+          `MQTT 5 response topic "${refused}" refused: responses go only under ${this.topics.base}/response/ (or mqtt.commands.responseTopics)`,
+        );
+        // say on the default topic that the requested one was refused
         response = {
           ...response,
-          warning: `response topic "${req.responseTopic.slice(0, 80)}" refused; answered here`,
+          warning: `response topic "${refused.slice(0, 80)}" refused; answered here`,
         };
       }
     }
@@ -200,6 +235,7 @@ export class CommandRouter {
   private parse(
     command: string,
     payload: Buffer,
+    origin: RequestOrigin,
   ): { transactionId?: string | number; body: Record<string, unknown> } {
     if (payload.length > this.opts.maxPayloadBytes) {
       throw new CommandError(
@@ -227,8 +263,10 @@ export class CommandRouter {
     if (!(COMMAND_NAMES as readonly string[]).includes(command)) {
       throw new CommandError(`unknown command "${command}" (known: ${COMMAND_NAMES.join(', ')})`, echoable);
     }
-    if (!this.opts.allow.includes(command)) {
-      throw new CommandError(`command "${command}" is not allowed here (mqtt.commands.allow)`, echoable);
+    try {
+      this.policy.check(command as CommandName, origin);
+    } catch (err) {
+      throw new CommandError((err as Error).message, echoable);
     }
     const result = commandSchemas[command as CommandName].safeParse(body);
     if (!result.success) {
@@ -251,47 +289,56 @@ export class CommandRouter {
     return { transactionId: echoable, body: data };
   }
 
-  private async run(command: CommandName, body: Record<string, unknown>): Promise<unknown> {
+  private async run(
+    command: CommandName,
+    body: Record<string, unknown>,
+    origin: RequestOrigin,
+  ): Promise<unknown> {
     const h = this.handlers;
     const missing = () => new Error(`command "${command}" is not available in this service`);
     switch (command) {
       case 'set-class':
         if (!h.setClass) throw missing();
-        return h.setClass(body.camera as string, body.className as string);
+        return h.setClass(body.camera as string, body.className as string, origin);
       case 'set-thresholds':
         if (!h.setThresholds) throw missing();
         return h.setThresholds(
           body.camera as string,
           body.thresholds as ThresholdsPatch,
           body.calibration as Calibration | undefined,
+          origin,
         );
       case 'trigger':
         if (!h.trigger) throw missing();
-        return h.trigger(body.camera as string, body.partId as string | undefined);
+        return h.trigger(body.camera as string, body.partId as string | undefined, origin);
       case 'status':
         if (!h.status) throw missing();
-        return h.status();
+        return h.status(origin);
       case 'rebirth':
         if (!h.rebirth) throw missing();
-        return h.rebirth();
+        return h.rebirth(origin);
       case 'suspend':
         if (!h.suspend) throw missing();
-        return h.suspend(body.camera as string, {
-          durationS: body.durationS as number | undefined,
-          comment: body.comment as string | undefined,
-        });
+        return h.suspend(
+          body.camera as string,
+          { durationS: body.durationS as number | undefined, comment: body.comment as string | undefined },
+          origin,
+        );
       case 'resume':
         if (!h.resume) throw missing();
-        return h.resume(body.camera as string);
+        return h.resume(body.camera as string, origin);
       case 'reload':
         if (!h.reload) throw missing();
-        return h.reload();
+        return h.reload(origin);
       case 'load-bundle':
         if (!h.loadBundle) throw missing();
-        return h.loadBundle(body.path as string, body.sha256 as string);
+        return h.loadBundle(body.path as string, body.sha256 as string, origin);
     }
   }
 }
+
+/** A requester id that can be a topic level and a rule's key. */
+const CLIENT_LEVEL = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 
 class CommandError extends Error {
   constructor(

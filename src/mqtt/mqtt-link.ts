@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttConfig } from '../config/schema.js';
 import type { Logger } from '../util/log.js';
 import { resolveMqttSettings } from './client-options.js';
+import { CommandPolicy } from '../operator/command-policy.js';
 import { CommandRouter, type CommandHandlers, type CommandResponse } from './commands.js';
 import { MqttConnection, type ConnectionState } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -47,6 +48,8 @@ export interface MqttLinkOptions {
   statsProvider?: () => Record<string, unknown>;
   /** Outbox fsync policy; FULL unless a benchmark compares. */
   outboxSynchronous?: SyncMode;
+  /** Who may run which command (the service's one policy); default: built from mqtt.commands. */
+  policy?: CommandPolicy;
 }
 
 export interface MqttLinkStats {
@@ -169,7 +172,8 @@ export class MqttLink extends EventEmitter<{
       this.router = new CommandRouter(
         this.topics,
         {
-          allow: cfg.commands.allow,
+          policy: this.opts.policy ?? new CommandPolicy(cfg.commands),
+          responseTopics: cfg.commands.responseTopics,
           maxPayloadBytes: cfg.commands.maxPayloadBytes,
           cameraIds: this.opts.cameraIds,
         },
@@ -194,18 +198,54 @@ export class MqttLink extends EventEmitter<{
     for (const sub of this.extraSubscriptions) this.subscribeNow(sub.filter);
     if (this.router) {
       // Queued by mqtt.js until connected, and resubscribed after every reconnect.
-      connection
-        .subscribe(this.topics.requestFilter, 1)
-        .catch((err: Error) =>
-          this.logger.error({ err: err.message }, 'cannot subscribe to command requests'),
-        );
+      for (const filter of this.topics.requestFilters)
+        connection
+          .subscribe(filter, 1)
+          .catch((err: Error) =>
+            this.logger.error({ err: err.message, filter }, 'cannot subscribe to command requests'),
+          );
     }
     this.statsTimer = setInterval(() => this.publishStats(), cfg.statsIntervalS * 1000);
     this.statsTimer.unref();
   }
 
-  /** Stops publishing, waits briefly for unacknowledged events, says "offline", disconnects. */
-  async stop(): Promise<void> {
+  /**
+   * Keeps publishing (and reconnecting) until every document in the outbox is acknowledged or
+   * `timeoutMs` passes; resolves with how many are still waiting. The end of a run calls it before
+   * stop(), so that a finite run does not leave accepted documents behind while the broker is down.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    const outbox = this.outbox;
+    if (!outbox) return 0;
+    const left = () => outbox.getCounters().pending;
+    if (left() === 0) return 0;
+    this.logger.info(
+      { pending: left(), drainTimeoutMs: timeoutMs, connection: this.connectionState },
+      'waiting for the broker to acknowledge the outbox (mqtt.outbox.drainTimeoutMs)',
+    );
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (left() === 0) done();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.off('delivered', check);
+        this.off('loss', check);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('delivered', check);
+      this.on('loss', check);
+    });
+    return left();
+  }
+
+  /**
+   * Stops publishing, waits briefly for unacknowledged events, says "offline", disconnects. Resolves
+   * with the outbox's final counters: `pending` documents stay in the file, undelivered, for the
+   * next start.
+   */
+  async stop(): Promise<OutboxCounters> {
     clearInterval(this.statsTimer);
     clearTimeout(this.outboxStatusTimer);
     this.statsTimer = undefined;
@@ -213,12 +253,28 @@ export class MqttLink extends EventEmitter<{
     await this.router?.idle();
     await this.connection?.stop();
     this.outbox?.close();
+    const final = this.outbox?.getCounters() ?? emptyCounters();
+    if (this.outbox) this.reportFinal(final);
     await this.broker?.stop();
     this.connection = undefined;
     this.publisher = undefined;
     this.outbox = undefined;
     this.router = undefined;
     this.broker = undefined;
+    return final;
+  }
+
+  /** At the stop: every accepted document delivered, or how many stay on disk for the next start. */
+  private reportFinal({ pending, accepted, delivered }: OutboxCounters): void {
+    const path = this.cfg.outbox.path;
+    if (pending === 0) {
+      this.logger.info({ accepted, delivered }, 'outbox empty: every accepted document was delivered');
+      return;
+    }
+    this.logger.error(
+      { undelivered: pending, outbox: path, drainTimeoutMs: this.cfg.outbox.drainTimeoutMs },
+      `${pending} accepted events/results were not delivered to the broker: they stay in ${path} and are published first at the next start`,
+    );
   }
 
   /**
@@ -339,14 +395,7 @@ export class MqttLink extends EventEmitter<{
         protocolVersion: c?.protocolVersion ?? this.cfg.protocolVersion,
       },
       outbox: {
-        ...(this.outbox?.getCounters() ?? {
-          accepted: 0,
-          delivered: 0,
-          dropped: 0,
-          rejected: 0,
-          brokerRejected: 0,
-          pending: 0,
-        }),
+        ...(this.outbox?.getCounters() ?? emptyCounters()),
         inflight: this.publisher?.inflightCount ?? 0,
         maxEvents: this.cfg.outbox.maxEvents,
         overflow: this.cfg.outbox.overflow,
@@ -447,4 +496,8 @@ export class MqttLink extends EventEmitter<{
       })
       .catch(() => undefined);
   }
+}
+
+function emptyCounters(): OutboxCounters {
+  return { accepted: 0, delivered: 0, dropped: 0, rejected: 0, brokerRejected: 0, pending: 0 };
 }

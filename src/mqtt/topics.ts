@@ -2,18 +2,9 @@
 // payload examples). One place builds every topic so that the docs, the publisher and the command
 // router cannot drift apart. Also MQTT's own filter rules: which filters are valid, which topics
 // a filter matches.
-export const COMMAND_NAMES = [
-  'set-class',
-  'set-thresholds',
-  'trigger',
-  'status',
-  'rebirth',
-  'suspend',
-  'resume',
-  'reload',
-  'load-bundle',
-] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
+import { COMMAND_NAMES, type CommandName } from '../config/command-names.js';
+
+export { COMMAND_NAMES, type CommandName };
 
 /** MQTT 5 message expiry for retained camera state: a state older than a day says nothing useful. */
 export const STATE_EXPIRY_S = 24 * 60 * 60;
@@ -71,37 +62,50 @@ export class Topics {
     return `${this.base}/${checkLevel(cameraId, 'camera id')}/snapshot`;
   }
 
-  request(command: string): string {
-    return `${this.base}/request/${checkLevel(command, 'command')}`;
+  /** A request; with `client`, the requester's own topic, which a broker ACL can bind to it. */
+  request(command: string, client?: string): string {
+    const t = `${this.base}/request/${checkLevel(command, 'command')}`;
+    return client === undefined ? t : `${t}/${checkLevel(client, 'client id')}`;
   }
 
-  response(command: string): string {
-    return `${this.base}/response/${checkLevel(command, 'command')}`;
+  /** The answer to a request: `<base>/response/<command>`, or `.../<client>` for an identified one. */
+  response(command: string, client?: string): string {
+    const t = `${this.base}/response/${checkLevel(command, 'command')}`;
+    return client === undefined ? t : `${t}/${checkLevel(client, 'client id')}`;
   }
 
-  /** Subscription filter for every command request. */
-  get requestFilter(): string {
-    return `${this.base}/request/+`;
+  /** Subscription filters for every command request: anonymous and identified. */
+  get requestFilters(): string[] {
+    return [`${this.base}/request/+`, `${this.base}/request/+/+`];
   }
 
   /** The command named by a request topic, or undefined when the topic is not a request. */
   commandOf(topic: string): string | undefined {
-    const prefix = `${this.base}/request/`;
-    if (!topic.startsWith(prefix)) return undefined;
-    const rest = topic.slice(prefix.length);
-    return rest.length > 0 && !rest.includes('/') ? rest : undefined;
+    return this.requestOf(topic)?.command;
   }
 
   /**
-   * Whether a requester-supplied MQTT 5 response topic may be used. Refused: wildcards, and any topic
-   * inside our own tree except the response branch, so a request cannot make the service publish
-   * over its own events, state or availability.
+   * The command and, for `<base>/request/<command>/<client>`, the requester's id; undefined when the
+   * topic is not a request.
    */
-  isAllowedResponseTopic(topic: string): boolean {
+  requestOf(topic: string): { command: string; client?: string } | undefined {
+    const prefix = `${this.base}/request/`;
+    if (!topic.startsWith(prefix)) return undefined;
+    const levels = topic.slice(prefix.length).split('/');
+    if (levels.length > 2 || levels.some((l) => l.length === 0)) return undefined;
+    return levels.length === 1 ? { command: levels[0] } : { command: levels[0], client: levels[1] };
+  }
+
+  /**
+   * Whether a requester-supplied MQTT 5 response topic may be used: only under
+   * `<base>/response/`, or under one of `extraPrefixes` (mqtt.commands.responseTopics). Anything
+   * else would let a request make the service publish, with its own credentials, wherever it names.
+   */
+  isAllowedResponseTopic(topic: string, extraPrefixes: readonly string[] = []): boolean {
     if (topic.length === 0 || topic.length > 512 || /[#+]/.test(topic) || topic.includes('\0')) return false;
-    if (topic === this.base || topic.startsWith(`${this.base}/`))
-      return topic.startsWith(`${this.base}/response/`);
-    return !topic.startsWith('spBv1.0/') && !topic.startsWith('$');
+    if (topic.startsWith(`${this.base}/response/`) && topic.length > this.base.length + 10) return true;
+    if (topic === this.base || topic.startsWith(`${this.base}/`)) return false;
+    return extraPrefixes.some((p) => p.length > 0 && topic.startsWith(p));
   }
 }
 

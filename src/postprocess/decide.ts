@@ -9,6 +9,7 @@ import type { StageTimings } from '../util/timings.js';
 import type { Detection } from './detection.js';
 import type { MapSource, Rect, Rotation } from '../geometry/map-to-frame.js';
 import { DEFAULT_MAX_REGIONS, extractRegions } from './regions.js';
+import { silencingProblems } from '../config/silencing.js';
 import { severityOf, validateSeverityLevels, type Severity, type SeverityLevels } from './severity.js';
 import { TemporalFilter, type TemporalConfig, type Transition } from './temporal.js';
 
@@ -27,6 +28,8 @@ export interface DecisionCamera {
   rotate?: Rotation;
   thresholds: { image: number; pixel: number; clear?: number; minRegionAreaPct: number };
   decision: TemporalConfig & { severity: SeverityLevels };
+  /** Thresholds and a cooldown that would silence the camera are allowed (silencing.ts). */
+  allowDisable?: boolean;
 }
 
 export interface DecideInput {
@@ -126,12 +129,21 @@ export class Decider {
   private alarm?: AlarmState;
   private readonly rotate: Rotation;
   private readonly now: () => number;
+  private readonly allowDisable: boolean;
 
   constructor(
     camera: DecisionCamera,
     private readonly opts: DeciderOptions = {},
   ) {
     this.cameraId = camera.id;
+    this.allowDisable = camera.allowDisable ?? false;
+    // k > n is refused by the temporal filter whatever allowDisable says
+    const cooldown = silencingProblems({
+      thresholds: { image: 0, pixel: 0, minRegionAreaPct: 0 },
+      decision: camera.decision,
+    }).filter((p) => p.key === 'decision.cooldownMs');
+    if (!this.allowDisable && cooldown.length > 0)
+      throw new SettingError(`${cooldown[0].key}: ${cooldown[0].problem} (allowDisable: true allows it)`);
     this.className = parseClassName(camera.className);
     this.rotate = camera.rotate ?? 0;
     validateSeverityLevels(camera.decision.severity);
@@ -292,6 +304,13 @@ export class Decider {
       throw new SettingError(
         `invalid thresholds: clear (${next.clear}) must not exceed image (${next.image}), or an alarm could never clear`,
       );
+    if (!this.allowDisable) {
+      const silencing = silencingProblems({ thresholds: next });
+      if (silencing.length > 0)
+        throw new SettingError(
+          `invalid thresholds: ${silencing.map((p) => `${p.key.replace('thresholds.', '')} ${p.problem}`).join('; ')} (only a camera with allowDisable: true in its config may be silenced)`,
+        );
+    }
     return next;
   }
 }

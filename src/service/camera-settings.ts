@@ -1,22 +1,18 @@
 // A camera's run-time settings (class name, thresholds) and the one way to change them: apply().
 // Every door comes through it with its origin: MQTT JSON commands (set-class, set-thresholds),
-// Sparkplug B DCMD writes and the dashboard (which has no settings form yet). A change is checked as
-// a whole before anything changes (a good class name with a bad threshold changes nothing); then
-// the live camera config is replaced and the change is announced (the service puts it on its bus:
-// pipeline, retained state, Sparkplug).
+// Sparkplug B DCMD writes and the dashboard (POST /api/cameras/:id/thresholds). A change is first
+// authorised (the command policy of mqtt.commands, the same for every door), then checked as a
+// whole before anything changes (a good class name with a bad threshold changes nothing; thresholds
+// that would silence the camera need its allowDisable); then the live camera config is replaced and
+// the change is announced (the service puts it on its bus: pipeline, retained state, Sparkplug).
 import type { Calibration, CameraConfig } from '../config/schema.js';
+import type { CommandPolicy, RequestOrigin } from '../operator/command-policy.js';
 import type { Thresholds } from '../postprocess/decide.js';
 import type { Logger } from '../util/log.js';
 import type { DecisionStage } from './decision-stage.js';
 
 /** Which door a change came through, and who asked where the door can tell. */
-export interface SettingsOrigin {
-  door: 'mqtt' | 'sparkplug' | 'dashboard';
-  /** The MQTT client or Sparkplug host that asked, where the door can tell. */
-  clientId?: string;
-  /** The signed-in user of the dashboard. */
-  user?: string;
-}
+export type SettingsOrigin = RequestOrigin;
 
 export interface SettingsChange {
   cameraId: string;
@@ -52,6 +48,8 @@ export class CameraSettings {
       /** Called after every applied change. */
       changed: (c: SettingsChanged) => void;
       logger: Logger;
+      /** Who may change what (mqtt.commands); absent: every door may change every setting. */
+      policy?: Pick<CommandPolicy, 'check'>;
     },
   ) {
     for (const cam of cameras) this.cameras.set(cam.id, cam);
@@ -99,12 +97,17 @@ export class CameraSettings {
 
   /**
    * THE authorisation point for settings: every door's change passes here with its origin before
-   * anything is validated or changed. Today any door may change any configured camera; the doors'
-   * own checks ran before (mqtt.commands.allow and the request schemas in mqtt/commands.ts, metric
-   * names and types in mqtt/sparkplug/node.ts). Per-command allow-lists and per-client rules go here.
+   * anything is validated or changed. A class name needs "set-class", thresholds (with or without
+   * a calibration record) "set-thresholds", under the command policy: mqtt.commands.enabled, its
+   * allow-list and per-client rules, the same for JSON commands, Sparkplug DCMD and the dashboard.
    */
-  private authorise(change: SettingsChange, _origin: SettingsOrigin): void {
+  private authorise(change: SettingsChange, origin: SettingsOrigin): void {
     this.camera(change.cameraId);
+    const policy = this.deps.policy;
+    if (!policy) return;
+    if (change.className !== undefined) policy.check('set-class', origin);
+    if (change.thresholds !== undefined || change.calibration !== undefined)
+      policy.check('set-thresholds', origin);
   }
 }
 

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ApiDeps, StreamMessage } from '../dashboard/routes/deps.js';
 import type { DashboardSource } from '../dashboard/types.js';
-import { ULID_PATTERN } from '../events/ids.js';
+import { SNAPSHOT_FILE } from '../events/snapshots.js';
 import type { Metrics } from '../metrics/prometheus.js';
 import { exportReviews } from '../operator/review-export.js';
 import type { CameraSettings } from './camera-settings.js';
@@ -15,9 +15,6 @@ import type { LiveFrames } from './live-frames.js';
 import type { LiveStatus } from './live-status.js';
 import type { OperatorLoop } from './operator-loop.js';
 import type { Readiness } from './readiness.js';
-
-/** Names the snapshot store gives its files: <ULID of the event or result>-frame|overlay.jpg. */
-const SNAPSHOT_NAME = new RegExp(`${ULID_PATTERN.slice(0, -1)}-(frame|overlay)\\.jpg$`);
 
 export function dashboardSource(p: {
   status: LiveStatus;
@@ -92,7 +89,7 @@ export function dashboardSource(p: {
     trigger: p.trigger,
     snapshotFile: (name) => {
       // only names the snapshot store writes, looked up in the cameras' folders
-      if (!SNAPSHOT_NAME.test(name)) return undefined;
+      if (!SNAPSHOT_FILE.test(name)) return undefined;
       for (const id of p.cameraIds) {
         const file = join(dir, id, name);
         if (existsSync(file)) return file;

@@ -65,7 +65,14 @@ export async function loadModel(model: ModelConfig, o: LoadModelOptions): Promis
   const engine = await step('engine creation', () => createEngine(model, bundle, o.logger));
   try {
     const hsf = hsfFor(model, engine, o.logger);
-    const stages = new ModelStages(bundle, engine, hsf, o.classNameOf, o.pixelThresholdOf);
+    const stages = new ModelStages(
+      bundle,
+      engine,
+      hsf,
+      o.classNameOf,
+      o.pixelThresholdOf,
+      model.classNameCacheSize,
+    );
     for (const name of o.classNames) await step(`class name "${name}"`, () => stages.checkClassName(name));
     if (o.warmUp) {
       const score = await step('warm-up', () => stages.warmUp(o.classNames[0] ?? 'object'));

@@ -66,6 +66,8 @@ export class ModelStages {
     private readonly classNameOf: (cameraId: string) => string,
     /** The live pixel threshold of a camera; smoothing is skipped where it cannot matter. */
     private readonly pixelThresholdOf: (cameraId: string) => number = () => -Infinity,
+    /** Class names whose prompt tokens are kept (model.classNameCacheSize). */
+    classNameCacheSize?: number,
   ) {
     const m = bundle.manifest;
     this.S = m.imageSize;
@@ -77,7 +79,7 @@ export class ModelStages {
     });
     if (engine.info.takesFrames)
       this.onDevice = new DeviceFramePreparer(this.S, m.normalize.mean, m.normalize.std);
-    this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts);
+    this.prompts = new PromptTokenCache(bundle.tokenizer, m.prompts, classNameCacheSize);
     this.regions = new RegionMapper(this.S, { sigma: 4, truncate: 4 });
   }
 

@@ -22,13 +22,14 @@ export function mqttCommandHandlers(deps: {
   /** Swaps in a verified bundle (Service.loadBundle). */
   loadBundle?: (path: string, sha256: string) => Promise<unknown>;
 }): CommandHandlers {
-  const mqtt = { door: 'mqtt' } as const;
+  // the router has checked the command policy for every command with this origin; settings and
+  // suspensions check it again at their one authorisation point, like those of every other door
   return {
-    setClass: (cameraId, className) => ({
-      className: deps.settings.apply({ cameraId, className }, mqtt).className,
+    setClass: (cameraId, className, origin) => ({
+      className: deps.settings.apply({ cameraId, className }, origin).className,
     }),
-    setThresholds: (cameraId, thresholds, calibration) => ({
-      thresholds: deps.settings.apply({ cameraId, thresholds, calibration }, mqtt).thresholds,
+    setThresholds: (cameraId, thresholds, calibration, origin) => ({
+      thresholds: deps.settings.apply({ cameraId, thresholds, calibration }, origin).thresholds,
       ...(calibration && { calibration }),
     }),
     trigger: (cameraId, partId) => ({ triggerId: deps.trigger(cameraId, partId) }),
@@ -37,8 +38,8 @@ export function mqttCommandHandlers(deps: {
       deps.rebirth();
       return { rebirth: true };
     },
-    suspend: (cameraId, o) => ({ suspension: deps.suspensions.suspend(cameraId, o, mqtt) }),
-    resume: (cameraId) => ({ resumed: deps.suspensions.resume(cameraId, mqtt) }),
+    suspend: (cameraId, o, origin) => ({ suspension: deps.suspensions.suspend(cameraId, o, origin) }),
+    resume: (cameraId, origin) => ({ resumed: deps.suspensions.resume(cameraId, origin) }),
     ...(deps.reload && { reload: deps.reload }),
     ...(deps.loadBundle && { loadBundle: deps.loadBundle }),
   };

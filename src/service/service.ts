@@ -9,6 +9,7 @@ import { SnapshotStore } from '../events/snapshots.js';
 import { MqttLink } from '../mqtt/mqtt-link.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { Metrics } from '../metrics/prometheus.js';
+import { CommandPolicy } from '../operator/command-policy.js';
 import type { Logger } from '../util/log.js';
 import { CameraSettings, type SettingsChanged } from './camera-settings.js';
 import { CameraStateFeed } from './camera-state-feed.js';
@@ -28,7 +29,11 @@ import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { buildServicePipeline, type ServicePipeline } from './service-pipeline.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
+import { checkStateFolders } from './state-check.js';
 import { TriggerDesk, createResultLedger } from './trigger-desk.js';
+
+/** The exit code of a run that ended with accepted events or results still undelivered on disk. */
+export const EXIT_UNDELIVERED = 3;
 
 export interface ServiceOptions {
   /** Reads the config file again (SIGHUP, the reload command); without it a reload is refused. */
@@ -43,6 +48,7 @@ export class Service {
   private readonly bus: ServiceBus;
   private readonly status: LiveStatus;
   private readonly operator: OperatorLoop;
+  private readonly policy: CommandPolicy;
   private readonly views: CameraStateFeed;
   /** The model in use; reloads and bundle loads (the doors call it). */
   readonly changes: LiveChanges;
@@ -70,7 +76,10 @@ export class Service {
     const bus = (this.bus = new ServiceBus(logger));
     const { metrics } = this;
     const status = (this.status = new LiveStatus(cfg));
-    const operator = (this.operator = new OperatorLoop(cfg, { bus, metrics, logger }));
+    // one rule book for every door: JSON commands, Sparkplug DCMD, the dashboard (mqtt.commands)
+    const policy = (this.policy = new CommandPolicy(cfg.mqtt.commands));
+    const authorise = policy.authorise;
+    const operator = (this.operator = new OperatorLoop(cfg, { bus, metrics, logger, authorise }));
     const views = (this.views = new CameraStateFeed(bus, status, metrics));
     this.changes = new LiveChanges({
       cfg,
@@ -92,6 +101,8 @@ export class Service {
 
   async start(): Promise<void> {
     const { cfg, logger, bus, status, operator, metrics } = this;
+    // 0. The state directory: a folder it cannot write stops the start, naming the key to change.
+    checkStateFolders(cfg);
     // 1. The model: a bundle that does not match its manifest is refused here, before anything runs.
     const loaded = await this.changes.loadAtStart();
     const model = () => this.changes.model!;
@@ -102,7 +113,8 @@ export class Service {
     const decisions = (this.decisions = new DecisionStage(cfg.cameras, context, logger));
     const checkClassName = (name: string) => model().stages.checkClassName(name);
     const changed = (c: SettingsChanged) => bus.emit('settings', c);
-    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger });
+    const { policy } = this;
+    this.settings = new CameraSettings(cfg.cameras, { decisions, checkClassName, changed, logger, policy });
     const snapshots = cfg.snapshots.enabled ? new SnapshotStore(cfg.snapshots, logger) : undefined;
     await snapshots?.init();
     operator.start();
@@ -110,6 +122,7 @@ export class Service {
     // 3. MQTT: the durable outbox opens (replaying what an earlier run left) before any frame flows.
     const mqtt = (this.mqtt = new MqttLink(cfg.mqtt, logger, {
       cameraIds: this.cameraIds,
+      policy,
       statsProvider: () => status.statsPayload(this.pipeline?.drops.snapshot() ?? {}),
     }));
     mqtt.on('state', (s) => status.setMqttConnected(s === 'connected'));
@@ -146,7 +159,9 @@ export class Service {
     if (cfg.mqtt.sparkplug.enabled) {
       const softwareVersion = `adaclip-edge ${loaded.bundle.manifest.provenance.exporter ?? ''}`.trim();
       const deps = { url: mqtt.brokerUrl, bus, settings: this.settings, suspensions, status, logger };
-      this.sparkplug = new SparkplugFeed(cfg, { ...deps, softwareVersion, model: modelRef(loaded) });
+      const stateWriteFailed = (file: string) => metrics.stateWriteErrors.inc({ file });
+      const more = { softwareVersion, model: modelRef(loaded), policy, stateWriteFailed };
+      this.sparkplug = new SparkplugFeed(cfg, { ...deps, ...more });
       this.sparkplug.start();
     }
     for (const cam of cfg.cameras) desk.listen(cam);
@@ -206,7 +221,11 @@ export class Service {
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: mqtt.brokerUrl }, 'inspecting');
   }
 
-  /** Stops in reverse order: drain the pipeline, answer open triggers, flush MQTT, the rest. Idempotent. */
+  /**
+   * Stops in reverse order: drain the pipeline, answer open triggers, deliver the outbox (up to
+   * mqtt.outbox.drainTimeoutMs), then the rest. Idempotent. The exit code is EXIT_UNDELIVERED when
+   * accepted documents are still on disk, waiting for the next start.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const report = await this.pipeline?.stop();
@@ -214,12 +233,18 @@ export class Service {
       await this.ledger
         ?.close('shutdown', 'the service stopped before this trigger had a result')
         .catch((err: unknown) => this.logger.warn({ err }, 'results at stop'));
+      await this.mqtt
+        ?.drain(this.cfg.mqtt.outbox.drainTimeoutMs)
+        .catch((err: unknown) => this.logger.warn({ err }, 'outbox drain'));
       await this.dashboard?.stop().catch((err: unknown) => this.logger.warn({ err }, 'dashboard stop'));
       await this.sparkplug?.stop().catch((err: unknown) => this.logger.warn({ err }, 'sparkplug stop'));
-      await this.mqtt?.stop().catch((err: unknown) => this.logger.warn({ err }, 'mqtt stop'));
+      const undelivered = await this.mqtt
+        ?.stop()
+        .then((final) => final.pending)
+        .catch((err: unknown) => void this.logger.warn({ err }, 'mqtt stop'));
       await this.changes.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
       this.operator.stop();
-      this.resolveFinished(0);
+      this.resolveFinished(undelivered ? EXIT_UNDELIVERED : 0);
     })();
     return this.stopping;
   }

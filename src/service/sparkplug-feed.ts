@@ -1,11 +1,15 @@
 // Sparkplug B for the service: the edge node built from the config, fed from the bus (every decision,
 // camera state, settings change, inspection result, alarm acknowledgement and suspension as DDATA,
 // DBIRTH and DDEATH), and its DCMD writes applied through the camera settings and the suspensions
-// like those of every other door.
+// like those of every other door: under the same command policy (mqtt.commands: enabled, allow and
+// per-client rules), a class-name write being "set-class", thresholds "set-thresholds", Control/
+// Suspended "suspend" or "resume". A DCMD carries no requester identity: its origin's client id is
+// mqtt.sparkplug.primaryHostId (the host that sends DCMDs), so a rule for that id applies to it.
 import type { CameraConfig, Config } from '../config/schema.js';
 import { sparkplugCamera, sparkplugOptionsFromConfig } from '../mqtt/sparkplug/from-config.js';
 import { metricsFromDecision, thresholdMetrics, type CameraMetrics } from '../mqtt/sparkplug/metrics.js';
 import { SparkplugNode } from '../mqtt/sparkplug/node.js';
+import type { CommandPolicy, GuardedAction, RequestOrigin } from '../operator/command-policy.js';
 import type { Suspensions } from '../operator/suspensions.js';
 import type { Logger } from '../util/log.js';
 import type { CameraSettings } from './camera-settings.js';
@@ -26,11 +30,15 @@ export class SparkplugFeed {
       bus: ServiceBus;
       settings: CameraSettings;
       suspensions: Pick<Suspensions, 'suspend' | 'resume'>;
+      /** Who may write what (mqtt.commands); settings and suspensions check it again themselves. */
+      policy?: Pick<CommandPolicy, 'check'>;
       status: LiveStatus;
       logger: Logger;
       softwareVersion: string;
       /** The active model bundle, in the NBIRTH. */
       model: { sha256: string; version: string };
+      /** A state file could not be written (the bdSeq): counted; the node logs it and goes on. */
+      stateWriteFailed?: (file: 'bdseq') => void;
     },
   ) {
     this.node = new SparkplugNode({
@@ -43,8 +51,18 @@ export class SparkplugFeed {
       }),
       model: deps.model,
     });
+    this.node.on('bdseq-write-failed', () => deps.stateWriteFailed?.('bdseq'));
+    const origin: RequestOrigin = {
+      door: 'sparkplug',
+      ...(cfg.mqtt.sparkplug.primaryHostId !== undefined && { clientId: cfg.mqtt.sparkplug.primaryHostId }),
+    };
     this.node.onWrite((w) => {
-      const origin = { door: 'sparkplug' } as const;
+      // every part of the write is authorised before any part changes anything
+      const needs: GuardedAction[] = [];
+      if (w.className !== undefined) needs.push('set-class');
+      if (w.thresholds !== undefined) needs.push('set-thresholds');
+      if (w.suspend !== undefined) needs.push(w.suspend.suspended ? 'suspend' : 'resume');
+      for (const action of needs) deps.policy?.check(action, origin);
       let out: Partial<CameraMetrics> = {};
       if (w.className !== undefined || w.thresholds !== undefined) {
         const applied = deps.settings.apply(

@@ -250,10 +250,13 @@ for (const overlay of readdirSync(OVERLAYS_DIR).sort()) {
       const cfg = parseConfigText(text, `${overlay}/${key}`, env);
       assert.equal(cfg.model.engine.backend, expected.backend, `${key}: engine backend`);
       assert.equal(cfg.mqtt.password, 'secret-from-k8s', `${key}: the password comes from the secret`);
+      assert.equal(cfg.stateDir, STATE_DIR, `${key}: stateDir is the state volume`);
       for (const [what, path] of [
         ['mqtt.outbox.path', cfg.mqtt.outbox.path],
         ['snapshots.dir', cfg.snapshots.dir],
         ['mqtt.sparkplug.bdSeqFile', cfg.mqtt.sparkplug.bdSeqFile],
+        ['history.path', cfg.history.path],
+        ['history.reviewsDir', cfg.history.reviewsDir],
       ])
         assert.ok(path.startsWith(STATE_DIR + '/'), `${key}: ${what} ${path} is in the state volume`);
       if (cfg.model.engine.engineCacheDir)

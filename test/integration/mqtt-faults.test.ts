@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { persistentBroker } from '../helpers/persistent-broker.js';
 
 const TOTAL = 10_000;
 const CAMERAS = 4;
@@ -22,21 +22,6 @@ const childPath = here.endsWith('.ts')
   ? join(here, '../../helpers/outbox-child.ts')
   : join(here, '../../helpers/outbox-child.js');
 const childExecArgs = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
-
-/** A broker whose sessions and queues survive a restart, as a production broker's would. */
-function persistentBroker(t: { after: (fn: () => void) => void }): Mosquitto {
-  const data = mkdtempSync(join(tmpdir(), 'mosquitto-data-'));
-  chmodSync(data, 0o777); // mosquitto runs as user "mosquitto" and writes its database here
-  t.after(() => rmSync(data, { recursive: true, force: true }));
-  return new Mosquitto({
-    extraConfig: [
-      'persistence true',
-      `persistence_location ${data}/`,
-      'max_queued_messages 0',
-      'max_inflight_messages 100',
-    ],
-  });
-}
 
 class Publisher {
   readonly accepted = new Set<number>();

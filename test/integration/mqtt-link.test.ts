@@ -175,7 +175,7 @@ test('commands over MQTT 5: response topic and correlation data, malformed and u
   defer(() => svc.stop());
   const requester = await collector(broker.url, 'it/response/#');
   defer(() => requester.client.end(true));
-  const replies = await collector(broker.url, 'client-7/replies');
+  const replies = await collector(broker.url, 'it/response/client-7/replies');
   defer(() => replies.client.end(true));
   // the service has subscribed once a status request is answered
   const ping = async () => {
@@ -243,9 +243,9 @@ test('commands over MQTT 5: response topic and correlation data, malformed and u
   const corr = Buffer.from('corr-123');
   await replies.client.publishAsync('it/request/status', '{}', {
     qos: 1,
-    properties: { responseTopic: 'client-7/replies', correlationData: corr },
+    properties: { responseTopic: 'it/response/client-7/replies', correlationData: corr },
   });
-  const reply = await replies.waitFor((m) => m.topic === 'client-7/replies', 'MQTT 5 reply');
+  const reply = await replies.waitFor((m) => m.topic === 'it/response/client-7/replies', 'MQTT 5 reply');
   assert.deepEqual(reply.packet.properties?.correlationData, corr);
   assert.equal(reply.packet.properties?.contentType, 'application/json');
   assert.deepEqual(JSON.parse(reply.payload.toString()), {

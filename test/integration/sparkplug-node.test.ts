@@ -491,12 +491,12 @@ test('the bdSeq store starts at 0 without a file or with a corrupt one, and wrap
   const file = join(dir, 'sub', 'bdseq.json');
   const store = new BdSeqStore(file);
   assert.equal(store.last(), undefined);
-  assert.deepEqual([store.next(), store.next()], [0, 1]);
+  assert.deepEqual([store.next().value, store.next().value], [0, 1]);
   writeFileSync(file, 'garbage');
-  assert.equal(store.next(), 0);
+  assert.equal(store.next().value, 0);
   writeFileSync(file, JSON.stringify({ bdSeq: 255 }));
-  assert.equal(store.next(), 0);
+  assert.equal(store.next().value, 0);
   writeFileSync(file, JSON.stringify({ bdSeq: 300 }));
-  assert.equal(store.next(), 0, 'out of range counts as corrupt');
+  assert.equal(store.next().value, 0, 'out of range counts as corrupt');
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { bdSeq: 0 });
 });

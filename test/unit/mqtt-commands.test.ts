@@ -4,13 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { CommandRouter, type CommandHandlers, type CommandResponse } from '../../src/mqtt/commands.js';
-import { Topics } from '../../src/mqtt/topics.js';
+import { Topics, type CommandName } from '../../src/mqtt/topics.js';
+import { CommandPolicy } from '../../src/operator/command-policy.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 
 const logger = pino({ level: 'silent' });
 const topics = new Topics('t');
 
 function setup(
-  allow = ['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth'],
+  allow: CommandName[] = ['set-class', 'set-thresholds', 'trigger', 'status', 'rebirth'],
   maxPayloadBytes = 256,
 ) {
   const sent: { topic: string; response: CommandResponse; correlationData?: Buffer }[] = [];
@@ -156,15 +158,73 @@ test('a handler that throws gets an error response', async () => {
   assert.deepEqual(r, { ok: false, command: 'trigger', error: 'camera busy' });
 });
 
-test('MQTT 5 response topic and correlation data are honoured; a response topic into our tree is refused', async () => {
+test('MQTT 5 response topic and correlation data are honoured under <base>/response/; elsewhere refused', async () => {
   const { sent, send } = setup();
   const corr = Buffer.from([1, 2, 3]);
-  await send('status', {}, { responseTopic: 'client/reply', correlationData: corr });
-  assert.equal(sent[0].topic, 'client/reply');
+  await send('status', {}, { responseTopic: 't/response/client-7/reply', correlationData: corr });
+  assert.equal(sent[0].topic, 't/response/client-7/reply');
   assert.deepEqual(sent[0].correlationData, corr);
-  await send('status', {}, { responseTopic: 't/cam-1/event' });
-  assert.equal(sent[1].topic, 't/response/status');
-  assert.match(sent[1].response.warning ?? '', /refused/);
+  for (const elsewhere of ['t/cam-1/event', 'client/reply', 'spBv1.0/g/NCMD/n']) {
+    const r = await send('status', {}, { responseTopic: elsewhere });
+    assert.equal(sent.at(-1)!.topic, 't/response/status', elsewhere);
+    assert.match(r.warning ?? '', /refused/);
+  }
+});
+
+test('a response topic outside the base is used only under a configured prefix, and a refusal is logged', async () => {
+  const { logger: capture, text } = captureLogger('warn');
+  const sent: string[] = [];
+  const router = new CommandRouter(
+    topics,
+    { allow: ['status'], responseTopics: ['replies/'], maxPayloadBytes: 256 },
+    async (topic) => void sent.push(topic),
+    capture,
+  );
+  router.setHandlers({ status: () => ({}) });
+  const req = (responseTopic: string) =>
+    router.handleOne({ topic: topics.request('status'), payload: Buffer.from('{}'), responseTopic });
+  await req('replies/plc-1');
+  await req('elsewhere/plc-1');
+  assert.deepEqual(sent, ['replies/plc-1', 't/response/status']);
+  assert.match(text(), /response topic \\"elsewhere\/plc-1\\" refused/);
+});
+
+test('an identified request is judged by its client rule and answered on its own response topic', async () => {
+  const sent: { topic: string; response: CommandResponse }[] = [];
+  const policy = new CommandPolicy({
+    enabled: true,
+    allow: ['status'],
+    clients: [{ clientId: 'plc-1', allow: ['set-class'] }],
+  });
+  const router = new CommandRouter(
+    topics,
+    { policy, maxPayloadBytes: 256, cameraIds: ['cam-1'] },
+    async (topic, response) => void sent.push({ topic, response }),
+    logger,
+  );
+  const origins: unknown[] = [];
+  router.setHandlers({
+    setClass: (_cam, name, origin) => {
+      origins.push(origin);
+      return { className: name };
+    },
+    status: () => ({}),
+  });
+  const body = Buffer.from(JSON.stringify({ camera: 'cam-1', className: 'nut' }));
+  const mine = await router.handleOne({ topic: topics.request('set-class', 'plc-1'), payload: body });
+  assert.equal(mine.ok, true, mine.error);
+  assert.equal(sent[0].topic, 't/response/set-class/plc-1');
+  assert.deepEqual(origins, [{ door: 'mqtt', clientId: 'plc-1' }]);
+  const anon = await router.handleOne({ topic: topics.request('set-class'), payload: body });
+  assert.match(anon.error ?? '', /not allowed over MQTT \(mqtt\.commands\.allow\)/);
+  const other = await router.handleOne({
+    topic: topics.request('status', 'plc-1'),
+    payload: Buffer.from('{}'),
+  });
+  assert.match(other.error ?? '', /not allowed for client "plc-1".*clients\[0\]/);
+  const bad = await router.handleOne({ topic: 't/request/status/bad*id', payload: Buffer.from('{}') });
+  assert.match(bad.error ?? '', /not a client id/);
+  assert.equal(origins.length, 1, 'no refused request reached a handler');
 });
 
 test('a flood of requests is bounded: excess requests are dropped and counted, nothing crashes', async () => {

@@ -11,8 +11,11 @@ test('topics are built under the base topic', () => {
   assert.equal(t.snapshot('cam-1'), 'factory/adaclip/cam-1/snapshot');
   assert.equal(t.stats, 'factory/adaclip/stats');
   assert.equal(t.outbox, 'factory/adaclip/outbox');
-  assert.equal(t.requestFilter, 'factory/adaclip/request/+');
+  assert.deepEqual(t.requestFilters, ['factory/adaclip/request/+', 'factory/adaclip/request/+/+']);
   assert.equal(t.response('status'), 'factory/adaclip/response/status');
+  assert.equal(t.request('status', 'plc-1'), 'factory/adaclip/request/status/plc-1');
+  assert.equal(t.response('status', 'plc-1'), 'factory/adaclip/response/status/plc-1');
+  assert.throws(() => t.request('status', 'a/b'), /client id "a\/b"/);
 });
 
 test('a wildcard base topic or a camera id that is not one topic level is refused', () => {
@@ -23,18 +26,25 @@ test('a wildcard base topic or a camera id that is not one topic level is refuse
   assert.throws(() => t.event(''), /camera id/);
 });
 
-test('commandOf recognises only single-level request topics under the base', () => {
+test('requestOf recognises request topics under the base: the command, and the client when named', () => {
   const t = new Topics('b');
   assert.equal(t.commandOf('b/request/status'), 'status');
-  assert.equal(t.commandOf('b/request/a/b'), undefined);
+  assert.deepEqual(t.requestOf('b/request/status'), { command: 'status' });
+  assert.deepEqual(t.requestOf('b/request/status/plc-1'), { command: 'status', client: 'plc-1' });
+  assert.equal(t.requestOf('b/request/a/b/c'), undefined);
+  assert.equal(t.requestOf('b/request/status/'), undefined);
   assert.equal(t.commandOf('b/request/'), undefined);
   assert.equal(t.commandOf('other/request/status'), undefined);
 });
 
-test('MQTT 5 response topics may not point into our own tree except the response branch', () => {
+test('MQTT 5 response topics: only under the response branch, unless a prefix is configured', () => {
   const t = new Topics('b');
-  assert.equal(t.isAllowedResponseTopic('client/42/reply'), true);
+  assert.equal(t.isAllowedResponseTopic('client/42/reply'), false, 'elsewhere: refused by default');
+  assert.equal(t.isAllowedResponseTopic('client/42/reply', ['client/']), true);
+  assert.equal(t.isAllowedResponseTopic('other/42/reply', ['client/']), false);
   assert.equal(t.isAllowedResponseTopic('b/response/x'), true);
+  assert.equal(t.isAllowedResponseTopic('b/response/'), false);
+  assert.equal(t.isAllowedResponseTopic('b/cam-1/event', ['b/']), false, 'never our own tree');
   assert.equal(t.isAllowedResponseTopic('b/cam-1/event'), false);
   assert.equal(t.isAllowedResponseTopic('b/availability'), false);
   assert.equal(t.isAllowedResponseTopic('b'), false);

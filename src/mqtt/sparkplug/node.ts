@@ -276,7 +276,13 @@ export class SparkplugNode extends EventEmitter {
   private connect(): void {
     if (this.stopping) return;
     const { groupId: g, edgeNodeId: e } = this.opts;
-    this.bdSeq = this.bdSeqStore.next();
+    const next = this.bdSeqStore.next();
+    this.bdSeq = next.value;
+    if (next.error) {
+      // the session goes on with the number; a restart may reuse it, so it is said loudly
+      this.opts.logger?.error({ bdSeq: next.value, err: next.error.message }, 'sparkplug: bdSeq not stored');
+      this.emit('bdseq-write-failed', next.error);
+    }
     this.born = false;
     this.hostOnline = false;
     this.hostTimestamp = -Infinity;
