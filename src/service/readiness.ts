@@ -45,3 +45,21 @@ export function readiness(i: ReadinessInput): Readiness {
     },
   };
 }
+
+/** The input from the running parts: MQTT's connection and outbox, each configured camera's state. */
+export function readinessOf(
+  p: {
+    modelLoaded: boolean;
+    mqtt?: { connectionState: string; getStats(): { outbox: { pending: number } } };
+    cameras: (id: string) => string | undefined;
+  },
+  cfg: { cameras: { id: string }[]; mqtt: { outbox: { highWater: number } } },
+): Readiness {
+  return readiness({
+    modelLoaded: p.modelLoaded,
+    mqttConnected: p.mqtt?.connectionState === 'connected',
+    outboxPending: p.mqtt?.getStats().outbox.pending ?? 0,
+    highWater: cfg.mqtt.outbox.highWater,
+    cameras: Object.fromEntries(cfg.cameras.map((c) => [c.id, p.cameras(c.id)])),
+  });
+}

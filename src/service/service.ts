@@ -24,16 +24,14 @@ import { feedMqttMetrics } from './metrics-feed.js';
 import { modelRef } from './model-loader.js';
 import { mqttCommandHandlers } from './mqtt-doors.js';
 import { OperatorLoop } from './operator-loop.js';
-import { readiness, type Readiness } from './readiness.js';
+import { readinessOf, type Readiness } from './readiness.js';
 import type { ResultLedger } from './result-ledger.js';
 import { ResultPublisher } from './result-publisher.js';
 import { buildServicePipeline, type ServicePipeline } from './service-pipeline.js';
 import { SparkplugFeed } from './sparkplug-feed.js';
+import { shutdown } from './shutdown.js';
 import { checkStateFolders } from './state-check.js';
 import { TriggerDesk, createResultLedger } from './trigger-desk.js';
-
-/** The exit code of a run that ended with accepted events or results still undelivered on disk. */
-export const EXIT_UNDELIVERED = 3;
 
 export interface ServiceOptions {
   /** Reads the config file again (SIGHUP, the reload command); without it a reload is refused. */
@@ -221,46 +219,20 @@ export class Service {
     logger.info({ cameras: cfg.cameras.map((c) => c.id), broker: mqtt.brokerUrl }, 'inspecting');
   }
 
-  /**
-   * Stops in reverse order: drain the pipeline, answer open triggers, deliver the outbox (up to
-   * mqtt.outbox.drainTimeoutMs), then the rest. Idempotent. The exit code is EXIT_UNDELIVERED when
-   * accepted documents are still on disk, waiting for the next start.
-   */
+  /** Stops in reverse order (shutdown.ts); the exit code says whether anything stayed undelivered. Idempotent. */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      const report = await this.pipeline?.stop();
-      if (report && !report.drained) this.logger.warn({ abandoned: report.abandoned }, 'drain time ran out');
-      await this.ledger
-        ?.close('shutdown', 'the service stopped before this trigger had a result')
-        .catch((err: unknown) => this.logger.warn({ err }, 'results at stop'));
-      await this.mqtt
-        ?.drain(this.cfg.mqtt.outbox.drainTimeoutMs)
-        .catch((err: unknown) => this.logger.warn({ err }, 'outbox drain'));
-      await this.dashboard?.stop().catch((err: unknown) => this.logger.warn({ err }, 'dashboard stop'));
-      await this.sparkplug?.stop().catch((err: unknown) => this.logger.warn({ err }, 'sparkplug stop'));
-      const undelivered = await this.mqtt
-        ?.stop()
-        .then((final) => final.pending)
-        .catch((err: unknown) => void this.logger.warn({ err }, 'mqtt stop'));
-      await this.changes.close().catch((err: unknown) => this.logger.warn({ err }, 'engine close'));
-      this.operator.stop();
-      this.resolveFinished(undelivered ? EXIT_UNDELIVERED : 0);
-    })();
+    const { pipeline, ledger, mqtt, dashboard, sparkplug, operator, logger } = this;
+    const drainTimeoutMs = this.cfg.mqtt.outbox.drainTimeoutMs;
+    const parts = { pipeline, ledger, mqtt, dashboard, sparkplug, operator, logger, drainTimeoutMs };
+    this.stopping ??= shutdown({ ...parts, engines: this.changes }).then(this.resolveFinished);
     return this.stopping;
   }
 
   /** GET /readyz. */
   readiness(): Readiness {
-    const ids = this.cfg.cameras.map((c) => c.id);
-    return readiness({
-      modelLoaded: this.decisions !== undefined,
-      mqttConnected: this.mqtt?.connectionState === 'connected',
-      outboxPending: this.mqtt?.getStats().outbox.pending ?? 0,
-      highWater: this.cfg.mqtt.outbox.highWater,
-      cameras: Object.fromEntries(
-        ids.map((id) => [id, this.pipeline ? this.status.viewState(id) : undefined]),
-      ),
-    });
+    const { decisions, mqtt, pipeline, status } = this;
+    const cameras = (id: string) => (pipeline ? status.viewState(id) : undefined);
+    return readinessOf({ modelLoaded: decisions !== undefined, mqtt, cameras }, this.cfg);
   }
 
   /** The retained `<base>/info` (device-info.ts): at start and after every reload or swap. */
