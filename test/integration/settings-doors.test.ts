@@ -43,7 +43,10 @@ mqtt:
   sparkplug: { enabled: true, groupId: doors, edgeNodeId: edge1, primaryHostId: scada-host, bdSeqFile: ${join(dir, `bdseq-${port}.json`)} }
 history: { path: ${join(dir, `history-${port}.sqlite`)} }
 snapshots: { dir: ${join(dir, 'snaps')} }
-dashboard: { port: ${port}, users: [${userEntry('olga', 'operator', 'olga-secret-1')}] }
+dashboard:
+  port: ${port}
+  users:
+    ${userEntry('olga', 'operator', 'olga-secret-1')}
 log: { pretty: never }
 `,
   );
