@@ -21,7 +21,17 @@ import { summarize, type BenchContext, type BenchResult, type Benchmark } from '
 import { profileEngineStages } from './engine-stages.js';
 
 const PYTHON = '/usr/bin/python3';
-const THREADS = 2;
+/**
+ * Threads on both sides (ADACLIP_BENCH_THREADS, default 2). PyTorch's BLAS (OpenBLAS in Debian's
+ * torch) keeps its own threads: they get the same count, or a loaded machine sees four threads
+ * spinning where two were asked for. 1 gives the per-core comparison, whose CPU time holds up best
+ * on a shared machine (no thread waits for a descheduled partner).
+ */
+const THREADS = Number(process.env.ADACLIP_BENCH_THREADS ?? 2);
+if (!Number.isInteger(THREADS) || THREADS < 1)
+  throw new Error(
+    `ADACLIP_BENCH_THREADS must be a positive integer, got ${process.env.ADACLIP_BENCH_THREADS}`,
+  );
 /** The class bench_reference.py uses too (its longest sentence has 16 tokens). */
 const BENCH_CLASS = 'transistor-board';
 /** Reference medians of this run (wall, CPU), so each `ours` result carries its speed-up. */
@@ -56,7 +66,8 @@ const median = (xs: number[]): number => {
 
 function run(cmd: string, args: string[], log: (m: string) => void): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, OMP_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS) };
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
