@@ -9,6 +9,7 @@ import { redactSecrets } from '../util/redact.js';
 import type { CalibrateCommandOptions } from './calibrate-command.js';
 import type { EvalCommandOptions } from './eval-command.js';
 import type { FleetCommandOptions } from './fleet-command.js';
+import type { SynthCommandOptions } from './synth-command.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -117,6 +118,28 @@ program
   .action(async (opts: { user?: string; role: 'viewer' | 'operator' }) => {
     const { hashPasswordCommand } = await import('./hash-password-command.js');
     process.exitCode = await hashPasswordCommand(opts);
+  });
+
+program
+  .command('synth')
+  .description(
+    'write labelled images of the synthetic line in the MVTec AD layout (train/good, test/<defect>, ground_truth, parts.jsonl)',
+  )
+  .requiredOption('-o, --out <dir>', 'output folder (new or empty)')
+  .requiredOption('--count <n>', 'images in test/ (good and defective; one subject part each)')
+  .requiredOption('--seed <s>', 'seed of the line: the same seed writes the same bytes')
+  .option('--train-good <n>', 'good images in train/good (default: --count)')
+  .option('--defect-rate <r>', 'share of test images whose part has a defect', '0.5')
+  .option('--kinds <list>', 'part kinds, comma-separated', 'nut,screw,pcb')
+  .option('--size <WxH>', "frame size in pixels (default: the demo camera's)", '640x480')
+  .option(
+    '--part-scale <f>',
+    "part size as a share of the frame's shorter side (default: the demo camera's zoom)",
+    '0.45',
+  )
+  .action(async (opts: SynthCommandOptions) => {
+    const { synthCommand } = await import('./synth-command.js');
+    process.exitCode = await synthCommand(opts);
   });
 
 const review = program.command('review').description("operators' reviews of events and results");

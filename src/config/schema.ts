@@ -28,6 +28,18 @@ const syntheticSource = z.object({
   defectRate: z.number().min(0).max(1).default(0.2).describe('fraction of parts rendered with a defect'),
   seed: z.number().int().default(1),
   frames: z.number().int().positive().optional().describe('stop after this many frames (default: endless)'),
+  // the same names as src/sources/synthetic/scene.ts PART_KINDS (config sits below sources)
+  kinds: z
+    .array(z.enum(['nut', 'screw', 'pcb']))
+    .min(1)
+    .optional()
+    .describe('part kinds on the line, each part one of them at random (default: nut, screw, pcb)'),
+  partScale: z
+    .number()
+    .min(0.1)
+    .max(0.6)
+    .default(0.32)
+    .describe("part size as a share of the frame's shorter side: the camera's zoom"),
 });
 
 const folderSource = z.object({

@@ -4,6 +4,7 @@ import type { Frame } from './frame.js';
 import type { FrameSource } from './source.js';
 import { Pacer } from './pacer.js';
 import { SyntheticRenderer } from './synthetic/render.js';
+import type { PartKind } from './synthetic/scene.js';
 
 export interface SyntheticSourceOptions {
   width: number;
@@ -15,6 +16,10 @@ export interface SyntheticSourceOptions {
   frames?: number;
   /** Render as fast as read instead of at fps (offline runs, benchmarks of the pipeline itself). */
   unpaced?: boolean;
+  /** Part kinds on the line (default: all). */
+  kinds?: readonly PartKind[];
+  /** Part size as a share of the frame's shorter side (default 0.32). */
+  partScale?: number;
 }
 
 export class SyntheticSource implements FrameSource {

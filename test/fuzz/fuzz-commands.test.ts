@@ -104,7 +104,7 @@ test('MQTT commands: random and nearly valid requests never crash, and are appli
         assert.equal(typeof r.error, 'string');
         assert.match(
           r.error!,
-          /payload|command|invalid .* request: \S|unknown camera|exceeds|not allowed/,
+          /payload|command|invalid .* request: \S|unknown camera|exceeds|not allowed|is not a client id/,
           'the refusal names the problem',
         );
         return;

@@ -14,6 +14,31 @@ export interface RenderedFrame {
   /** uint8, 255 where a defect is; undefined when no defect pixel is in view. */
   truthMask?: Mat;
   defects: DefectKind[];
+  /** With `boxes`: every part in view, in plan order. */
+  parts?: RenderedPart[];
+}
+
+/** A box in frame pixels (clipped to the frame). */
+export interface PixelBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Where a part and its visible defect ended up in the frame (from the drawn masks, not the plan). */
+export interface RenderedPart {
+  index: number;
+  kind: PartPlan['kind'];
+  /** Bounding box of the part's silhouette in view. */
+  box: PixelBox;
+  /** Present when defect pixels are in view: the truth mask's pixels of this part. */
+  defect?: { kind: DefectKind; box: PixelBox; areaPx: number };
+}
+
+export interface RenderOptions {
+  /** Also report every part's box and defect box (costs a silhouette per part). */
+  boxes?: boolean;
 }
 
 const BELT_PERIOD = 256;
@@ -29,23 +54,40 @@ export class SyntheticRenderer {
     this.strip = this.makeBeltStrip();
   }
 
-  render(frameIndex: number): RenderedFrame {
+  /** Frame number `frameIndex` of the moving line. */
+  render(frameIndex: number, opts: RenderOptions = {}): RenderedFrame {
+    return this.renderParts(planFrame(this.o, frameIndex), beltOffset(this.o, frameIndex, this.period), opts);
+  }
+
+  /** The belt period: offsets passed to renderParts are taken modulo it. */
+  get beltPeriod(): number {
+    return this.period;
+  }
+
+  /** Any arrangement of parts on the belt, the belt texture shifted by `offset` pixels. */
+  renderParts(parts: readonly PartPlan[], offset: number, opts: RenderOptions = {}): RenderedFrame {
     const { cv, o } = this;
-    const offset = beltOffset(o, frameIndex, this.period);
-    const image = this.strip.getRegion(new cv.Rect(offset, 0, o.width, o.height)).copy();
+    const shift = ((Math.round(offset) % this.period) + this.period) % this.period;
+    const image = this.strip.getRegion(new cv.Rect(shift, 0, o.width, o.height)).copy();
     let truth: Mat | undefined;
     const defects: DefectKind[] = [];
-    for (const part of planFrame(o, frameIndex)) {
-      if (!part.defect) {
-        this.drawPart(image, part);
-        continue;
-      }
-      // defect work happens in the part's bounding box only (full-frame masks cost milliseconds)
+    const rendered: RenderedPart[] = [];
+    for (const part of parts) {
+      // per-part work happens in the part's bounding box only (full-frame masks cost milliseconds)
       const r = Math.ceil(part.size * 0.95);
       const x0 = Math.max(0, Math.floor(part.cx - r));
       const y0 = Math.max(0, Math.floor(part.cy - r));
       const x1 = Math.min(o.width, Math.ceil(part.cx + r));
       const y1 = Math.min(o.height, Math.ceil(part.cy + r));
+      if (!part.defect) {
+        this.drawPart(image, part);
+        if (opts.boxes && x1 > x0 && y1 > y0) {
+          const box = new cv.Rect(x0, y0, x1 - x0, y1 - y0);
+          const partBox = this.silhouetteBox(box, part);
+          if (partBox) rendered.push({ index: part.index, kind: part.kind, box: partBox });
+        }
+        continue;
+      }
       if (x1 - x0 < 1 || y1 - y0 < 1) continue;
       const box = new cv.Rect(x0, y0, x1 - x0, y1 - y0);
       const local: PartPlan = { ...part, cx: part.cx - x0, cy: part.cy - y0 };
@@ -60,13 +102,35 @@ export class SyntheticRenderer {
       const overlay = belt ?? region.copy();
       this.drawDefect(overlay, defectMask, local);
       const visible = defectMask.bitwiseAnd(partMask);
-      if (visible.countNonZero() === 0) continue;
+      const partBox = opts.boxes ? nonZeroBox(partMask, x0, y0) : undefined;
+      if (visible.countNonZero() === 0) {
+        if (partBox) rendered.push({ index: part.index, kind: part.kind, box: partBox });
+        continue;
+      }
       overlay.copyTo(region, visible);
       truth ??= cv.Mat.zeros(o.height, o.width, cv.CV_8UC1);
       visible.copyTo(truth.getRegion(box), visible);
       defects.push(part.defect.kind);
+      if (partBox) {
+        const defectBox = nonZeroBox(visible, x0, y0);
+        rendered.push({
+          index: part.index,
+          kind: part.kind,
+          box: partBox,
+          ...(defectBox && {
+            defect: { kind: part.defect.kind, box: defectBox, areaPx: visible.countNonZero() },
+          }),
+        });
+      }
     }
-    return { image, truthMask: truth, defects };
+    return { image, truthMask: truth, defects, ...(opts.boxes && { parts: rendered }) };
+  }
+
+  /** Bounding box in frame pixels of a part's silhouette inside `box`; undefined when none is in view. */
+  private silhouetteBox(box: InstanceType<CV['Rect']>, part: PartPlan): PixelBox | undefined {
+    const mask = this.cv.Mat.zeros(box.height, box.width, this.cv.CV_8UC1);
+    this.drawPartSilhouette(mask, { ...part, cx: part.cx - box.x, cy: part.cy - box.y });
+    return nonZeroBox(mask, box.x, box.y);
   }
 
   /** A seamless strip of belt texture, one period wider than the frame, so any offset fits. */
@@ -220,4 +284,26 @@ export class SyntheticRenderer {
       );
     }
   }
+}
+
+/** Bounding box of the non-zero pixels of a single-channel uint8 mask, shifted by (dx, dy). */
+function nonZeroBox(mask: Mat, dx: number, dy: number): PixelBox | undefined {
+  const data = mask.getData();
+  const w = mask.cols;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < mask.rows; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (data[row + x] === 0) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
+  }
+  if (x1 < 0) return undefined;
+  return { x: x0 + dx, y: y0 + dy, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }

@@ -13,7 +13,13 @@ export interface SceneOptions {
   /** Fraction of parts that carry a defect, 0..1. */
   defectRate: number;
   seed: number;
+  /** Part kinds on the line (default: all of PART_KINDS); each part draws one uniformly. */
+  kinds?: readonly PartKind[];
+  /** Nominal part size as a share of the frame's shorter side (default 0.32): the camera's zoom. */
+  partScale?: number;
 }
+
+export const DEFAULT_PART_SCALE = 0.32;
 
 export interface Defect {
   kind: DefectKind;
@@ -51,8 +57,11 @@ export interface SceneGeometry {
   partSize: number;
 }
 
-export function sceneGeometry(o: Pick<SceneOptions, 'width' | 'height'>): SceneGeometry {
-  const partSize = Math.max(16, Math.round(Math.min(o.width, o.height) * 0.32));
+export function sceneGeometry(o: Pick<SceneOptions, 'width' | 'height' | 'partScale'>): SceneGeometry {
+  const partSize = Math.max(
+    16,
+    Math.round(Math.min(o.width, o.height) * (o.partScale ?? DEFAULT_PART_SCALE)),
+  );
   return {
     partSize,
     pitch: Math.max(partSize * 2, Math.round(o.width * 0.55)),
@@ -65,7 +74,9 @@ export function sceneGeometry(o: Pick<SceneOptions, 'width' | 'height'>): SceneG
 export function partProperties(o: SceneOptions, index: number): Omit<PartPlan, 'cx' | 'cy'> & { dy: number } {
   const rnd = mulberry32(hashInts(o.seed, index, 0x5eed));
   const g = sceneGeometry(o);
-  const kind = PART_KINDS[Math.floor(rnd() * PART_KINDS.length)];
+  // the same draw for every kind list, so the default list gives the line it always gave
+  const kinds = o.kinds && o.kinds.length > 0 ? o.kinds : PART_KINDS;
+  const kind = kinds[Math.floor(rnd() * kinds.length)];
   const size = g.partSize * (0.85 + 0.3 * rnd());
   const angle = rnd() * Math.PI * 2;
   const shade = 0.85 + 0.3 * rnd();
@@ -104,7 +115,7 @@ export function planFrame(o: SceneOptions, frameIndex: number): PartPlan[] {
 
 /** Horizontal offset of the belt texture in frame `frameIndex`, modulo the texture period. */
 export function beltOffset(
-  o: Pick<SceneOptions, 'width' | 'height'>,
+  o: Pick<SceneOptions, 'width' | 'height' | 'partScale'>,
   frameIndex: number,
   period: number,
 ): number {

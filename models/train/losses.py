@@ -1,0 +1,49 @@
+"""AdaCLIP's training objective, re-implemented: focal loss and two dice losses on every output layer's
+two-channel map (normal, abnormal probabilities at S x S), cross-entropy on the image score. And the
+stage-1 loss that stands in for CLIP's pretraining (there is no pretrained CLIP here): a weighted
+binary cross-entropy per patch, which does not saturate the way the maps' softmax at scale 100 does
+on random features (every patch "normal" by a wide margin, no gradient left; seen in the first
+20 steps of every from-scratch run with the AdaCLIP objective alone)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def focal_loss(probs: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, smooth: float = 1e-5) -> torch.Tensor:
+    """probs [B,2,H,W] (softmax over the channel), target [B,H,W] in {0,1}: mean over pixels of
+    -(1 - p_t)^gamma log p_t, with the label smoothing of the official loss."""
+    one_hot = torch.stack([1 - target, target], dim=1).clamp(smooth, 1.0 - smooth)
+    pt = (one_hot * probs).sum(dim=1) + smooth
+    return (-(1 - pt).pow(gamma) * pt.log()).mean()
+
+
+def dice_loss(pred: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
+    """1 - mean over the batch of (2 |pred * target| + 1) / (|pred| + |target| + 1)."""
+    b = pred.shape[0]
+    p, t = pred.reshape(b, -1), target.reshape(b, -1)
+    dice = (2 * (p * t).sum(1) + smooth) / (p.sum(1) + t.sum(1) + smooth)
+    return 1 - dice.mean()
+
+
+def map_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return focal_loss(probs, target) + dice_loss(probs[:, 1], target) + dice_loss(probs[:, 0], 1 - target)
+
+
+def patch_loss(logits: torch.Tensor, target: torch.Tensor, grid: int, pos_weight: float = 20.0) -> torch.Tensor:
+    """logits [B,N,2] of one layer, target [B,S,S]: BCE of the logit difference against each patch's
+    share of defect pixels, defect patches weighted up (they are about 1 % of the patches)."""
+    b = logits.shape[0]
+    share = F.adaptive_avg_pool2d(target[:, None], grid)[:, 0].reshape(b, -1)
+    diff = logits[:, :, 1] - logits[:, :, 0]
+    return F.binary_cross_entropy_with_logits(diff, share, pos_weight=torch.tensor(pos_weight))
+
+
+def peak_loss(layer_logits, image_logits: torch.Tensor) -> torch.Tensor:
+    """Stage 1: the image logit difference learns the map's peak (the largest patch logit difference,
+    mean over layers; the map's side gets no gradient from it). The CLS token learns slowly from one
+    label per image; the map learns fast from one label per patch, and its peak separates defective
+    from good images early, so it teaches the CLS token to look for the defect."""
+    mean = torch.stack(layer_logits).mean(0)
+    peak = (mean[:, :, 1] - mean[:, :, 0]).amax(dim=1).detach()
+    return F.smooth_l1_loss(image_logits[:, 1] - image_logits[:, 0], peak)
