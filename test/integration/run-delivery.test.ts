@@ -78,13 +78,13 @@ function folder(dir: string, n: number): string {
 
 function writeConfig(
   dir: string,
-  o: { url: string; base: string; frames: string; drainTimeoutMs: number },
+  o: { url: string; base: string; frames: string; drainTimeoutMs: number; loop?: boolean },
 ): string {
   const file = join(dir, 'cfg.yaml');
   const camera = (id: string) => `
   - id: ${id}
     className: screw
-    source: { kind: folder, path: ${o.frames}, fps: ${FPS} }
+    source: { kind: folder, path: ${o.frames}, fps: ${FPS}, loop: ${o.loop ?? false} }
     admission: { policy: keep-all, queueSize: 64 }
     thresholds: { image: ${pictures.threshold}, pixel: 0.99 }`;
   writeFileSync(
@@ -329,5 +329,43 @@ test(
     assert.deepEqual(await sub.waitFor(atKill.waiting, 1000), [], 'the events waiting at the kill arrived');
     assert.equal(sub.ids().size, all.counter, 'N of N over both runs');
     assert.equal(sub.outOfOrder(), 0, 'order per camera');
+  },
+);
+
+test(
+  'SIGTERM while the broker is down: the stop waits mqtt.outbox.drainTimeoutMs, then exit code 3 and the count on disk',
+  { timeout: 300_000 },
+  async (t) => {
+    const { dir, broker, sub } = await setup(t, 'sigterm');
+    const frames = folder(dir, 8);
+    const svc = new ServiceRun(
+      writeConfig(dir, { url: broker.url, base: 'sigterm', frames, drainTimeoutMs: 1500, loop: true }),
+    );
+    await until(
+      'the first event at the outside subscriber',
+      () => sub.arrivals.length > 0,
+      120_000,
+      () => svc.out,
+    );
+    await broker.stop();
+    const before = accepted(dir).counter;
+    await until(
+      'events accepted while the broker is down',
+      () => accepted(dir).counter >= before + 2,
+      60_000,
+      () => svc.out,
+    );
+    svc.proc.kill('SIGTERM');
+    const code = await svc.exit(60_000);
+    const told = /"msg":"(\d+) accepted events\/results were not delivered to the broker/.exec(svc.out);
+    const left = accepted(dir);
+    t.diagnostic(
+      `SIGTERM with the broker down: exit ${code}, log says ${told?.[1]} remain, outbox holds ${left.waiting.length}`,
+    );
+    assert.equal(code, 3, svc.out);
+    assert.match(svc.out, /waiting for the broker to acknowledge the outbox/);
+    assert.ok(told, svc.out);
+    assert.equal(Number(told[1]), left.waiting.length);
+    assert.ok(left.waiting.length >= 2);
   },
 );
