@@ -30,13 +30,19 @@ def map_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return focal_loss(probs, target) + dice_loss(probs[:, 1], target) + dice_loss(probs[:, 0], 1 - target)
 
 
-def patch_loss(logits: torch.Tensor, target: torch.Tensor, grid: int, pos_weight: float = 20.0) -> torch.Tensor:
-    """logits [B,N,2] of one layer, target [B,S,S]: BCE of the logit difference against each patch's
-    share of defect pixels, defect patches weighted up (they are about 1 % of the patches)."""
+def patch_loss(logits: torch.Tensor, target: torch.Tensor, grid: int) -> torch.Tensor:
+    """logits [B,N,2] of one layer, target [B,S,S]: binary cross-entropy of the logit difference
+    against "the patch holds defect pixels" (max-pooled mask), the mean over defect patches plus the
+    mean over good patches (class-balanced: defect patches are about 1 % of all). A patch's share of
+    defect pixels as the target (tried first) is about 0.1 for a thin scratch, which taught the map
+    the part's outline and no defect in 300 steps."""
     b = logits.shape[0]
-    share = F.adaptive_avg_pool2d(target[:, None], grid)[:, 0].reshape(b, -1)
+    hit = F.adaptive_max_pool2d(target[:, None], grid)[:, 0].reshape(b, -1)
     diff = logits[:, :, 1] - logits[:, :, 0]
-    return F.binary_cross_entropy_with_logits(diff, share, pos_weight=torch.tensor(pos_weight))
+    bce = F.binary_cross_entropy_with_logits(diff, hit, reduction='none')
+    pos = (bce * hit).sum() / hit.sum().clamp(min=1.0)
+    neg = (bce * (1 - hit)).sum() / (1 - hit).sum().clamp(min=1.0)
+    return pos + neg
 
 
 def peak_loss(layer_logits, image_logits: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+import adaclip_graph  # noqa: E402
 from adaclip_graph import AdaClipGraph  # noqa: E402
 from arch import build_config  # noqa: E402
 from bundle import write_bytes_only_vocab  # noqa: E402
@@ -45,6 +46,19 @@ from losses import map_loss, patch_loss, peak_loss  # noqa: E402
 from metrics import auroc  # noqa: E402
 
 NOTE = 'trained on the synthetic line only, not the released AdaCLIP weights'
+
+
+def contiguous_heads() -> None:
+    """Training only: q, k and v made contiguous before the attention products. Debian's torch 1.13
+    (generic BLAS) runs a batched product of transposed views 13x slower than of contiguous tensors
+    (82 vs 6.5 ms for [16,3,262,32] here); with it a step took 16 s instead of 0.9 s. The exported
+    graph is unchanged (ONNX has no strides), so is the exporter's parity."""
+    heads_of = adaclip_graph.Block.heads_of
+
+    def contiguous(self, x):
+        return tuple(t.contiguous() for t in heads_of(self, x))
+
+    adaclip_graph.Block.heads_of = contiguous
 
 
 def log(msg: str) -> None:
@@ -220,6 +234,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    contiguous_heads()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
