@@ -1,11 +1,11 @@
 // `adaclip-edge doctor --config` checks the state directory the way the service's start does
 // (src/service/state-check.ts), without creating anything: one `state` line with the verdict. A
-// writable folder with an outbox: its free space in bytes and the documents waiting; a folder not
-// made yet: whether this user may make it (and doctor does not); a folder under a regular file
-// (ENOTDIR, which holds for root too) and one this user may not write (EACCES: run as nobody when
-// the tests run as root, since root writes through any mode bits): FAIL naming the key, the path and
-// the reason, exit 1; an outbox that is not a database: FAIL; less free space than the config lets
-// the service keep: WARN, exit 0.
+// writable folder with an outbox (closed, or open in a running service): its free space in bytes
+// and the documents waiting; a folder not made yet: whether this user may make it (and doctor does
+// not); a folder under a regular file (ENOTDIR, which holds for root too) and one this user may not
+// write (EACCES: run as nobody when the tests run as root, since root writes through any mode
+// bits): FAIL naming the key, the path and the reason, exit 1; an outbox that is not a database:
+// FAIL; less free space than the config lets the service keep: WARN, exit 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -82,6 +82,17 @@ test('doctor: a writable state directory with an outbox, and one not made yet', 
   assert.ok(free && Number(free[1]) > 0, `bytes free in: ${ok.line}`);
   assert.match(ok.line, new RegExp(`outbox ${esc(join(state, 'outbox.sqlite'))}: 2 document\\(s\\) waiting`));
   assert.deepEqual(readdirSync(state).sort(), before, 'doctor left nothing behind (no -wal, -shm or probe)');
+  // the outbox open (a running service): read in place with its write-ahead log, which holds a third
+  const running = new DurableOutbox(
+    { path: join(state, 'outbox.sqlite'), maxEvents: 10, overflow: 'drop-oldest' },
+    pino({ level: 'silent' }),
+  );
+  running.open();
+  await running.persistEvent({ cameraId: 'c1', eventId: 'e3', payload: Buffer.from('{}') });
+  const live = doctor(config(dir, state));
+  running.close();
+  assert.equal(live.status, 0, live.out);
+  assert.match(live.line, /: 3 document\(s\) waiting for the broker(;|$)/);
 
   // 2. not made yet: the parent may be written, and doctor does not make it
   const later = join(dir, 'later', 'state');
