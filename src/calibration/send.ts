@@ -18,8 +18,9 @@ export interface SendOptions {
   /** Credentials and TLS (from a config's mqtt section). */
   clientOptions?: IClientOptions;
   /**
-   * Send as this identified client: MQTT client id, and `<base>/request/set-thresholds/<id>` (its
-   * rule in mqtt.commands.clients applies, and a broker ACL can bind the topic to the client).
+   * Send as this client: MQTT client id, and `<base>/request/set-thresholds/<id>` (its rule in
+   * mqtt.commands.clients applies). Default: a random `adaclip-edge-calibrate-<8 hex>`. Either way
+   * the request's last level is our own client id, which the shipped broker ACLs require (%c).
    */
   requester?: string;
 }
@@ -29,12 +30,13 @@ export async function sendThresholds(o: SendOptions): Promise<unknown> {
   const topics = new Topics(o.baseTopic);
   const transactionId = `calibrate-${randomUUID()}`;
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const requestTopic = topics.request('set-thresholds', o.requester);
-  const responseTopic = topics.response('set-thresholds', o.requester);
+  const clientId = o.requester ?? `adaclip-edge-calibrate-${transactionId.slice(-8)}`;
+  const requestTopic = topics.request('set-thresholds', clientId);
+  const responseTopic = topics.response('set-thresholds', clientId);
   const client = mqtt.connect(o.url, {
     ...o.clientOptions,
     protocolVersion: 4,
-    clientId: o.requester ?? `adaclip-edge-calibrate-${transactionId.slice(-8)}`,
+    clientId,
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
   });

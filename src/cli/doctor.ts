@@ -2,6 +2,7 @@
 // config cannot run. Each check is independent: one failing import never hides the others.
 import { createConnection } from 'node:net';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { redactSecrets } from '../util/redact.js';
@@ -12,13 +13,15 @@ export interface DoctorLine {
   detail: string;
   /** A failed required check makes the config unrunnable (exit 1); optional ones only inform. */
   required?: boolean;
+  /** Passes, with a warning (printed WARN; the exit code does not change). */
+  warn?: boolean;
 }
 
 export async function doctorCommand(opts: { config?: string }): Promise<number> {
   const lines: DoctorLine[] = [];
   const add = (l: DoctorLine) => {
     lines.push(l);
-    const mark = l.ok ? 'ok  ' : l.required ? 'FAIL' : 'no  ';
+    const mark = l.ok ? (l.warn ? 'WARN' : 'ok  ') : l.required ? 'FAIL' : 'no  ';
     // details quote camera URIs, broker addresses and errors: never their passwords
     console.log(`${mark} ${l.name.padEnd(14)} ${redactSecrets(l.detail)}`);
   };
@@ -57,6 +60,7 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
         return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${kind === 'untrained-test' ? 'UNTRAINED (random weights)' : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '')}`;
       }),
     );
+    add(await stateLine(cfg));
     add(await brokerLine(cfg));
     for (const cam of cfg.cameras) add(sourceLine(cam));
   }
@@ -114,6 +118,58 @@ async function preprocessLine(): Promise<DoctorLine> {
     const { loadNodeTensorrt } = await import('../engines/tensorrt.js');
     return describePreprocessing(probeTensorRt(), loadNodeTensorrt()).detail;
   });
+}
+
+/**
+ * The state directory, as the service's start checks it (src/service/state-check.ts) but without
+ * creating anything: writable by this user (or creatable), the free space against what the config
+ * lets the service keep there, and whether the outbox on disk can be read. One line.
+ */
+async function stateLine(cfg: Config): Promise<DoctorLine> {
+  const { inspectStateFolders } = await import('../service/state-check.js');
+  const s = inspectStateFolders(cfg);
+  const name = 'state';
+  if (s.problem) return { name, ok: false, detail: s.problem, required: true };
+  const user = safeUserName();
+  const where = s.createdUnder
+    ? `${s.stateDir}: does not exist yet, ${user} may create it in ${s.createdUnder} (the start does)`
+    : `${s.stateDir}: writable by ${user}`;
+  const free = s.freeBytes ?? 0;
+  const low = free < s.neededBytes;
+  const space = `${formatBytes(free)} free (${free} bytes)${low ? `, less than the ${formatBytes(s.neededBytes)} the config lets the service keep there (snapshots.maxBytes and a full outbox)` : ''}`;
+  let outbox = '';
+  if (s.outbox && 'error' in s.outbox) {
+    return {
+      name,
+      ok: false,
+      detail: `${where}; ${space}; mqtt.outbox.path: cannot read ${s.outbox.path}: ${s.outbox.error}`,
+      required: true,
+    };
+  }
+  if (s.outbox && s.outbox.exists)
+    outbox = `; outbox ${s.outbox.path}: ${s.outbox.pending} document(s) waiting for the broker${s.outbox.walNotRead ? ' (not counting its -wal)' : ''}${s.outbox.lost ? `, ${s.outbox.lost} lost so far` : ''}`;
+  else if (s.outbox) outbox = `; no outbox yet (${s.outbox.path} is made at the first start)`;
+  return { name, ok: true, warn: low, detail: `${where}; ${space}${outbox}`, required: true };
+}
+
+function safeUserName(): string {
+  try {
+    return `${userInfo().username} (uid ${process.getuid?.() ?? '?'})`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/** Bytes, in the largest binary unit that keeps at least 1 (one decimal). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 async function brokerLine(cfg: Config): Promise<DoctorLine> {

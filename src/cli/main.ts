@@ -182,7 +182,7 @@ program
   )
   .option(
     '--client-id <id>',
-    'with --send: send as this client (MQTT client id and <base>/request/set-thresholds/<id>), for mqtt.commands.clients rules',
+    'with --send: send as this client (MQTT client id and <base>/request/set-thresholds/<id>), for mqtt.commands.clients rules; default: a random adaclip-edge-calibrate-<8 hex>',
   )
   .option('--timeout <s>', 'with --send: seconds to wait for the response', '10')
   .option('--json', 'print one JSON document on stdout (progress goes to stderr)', false)

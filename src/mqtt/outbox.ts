@@ -12,7 +12,7 @@
 // fsync of their own) and wait up to DELETE_BATCH_MS for company: the next insert commit fsyncs
 // the write-ahead log, and with it every earlier delete, since the WAL is append-only.
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../util/log.js';
@@ -339,5 +339,60 @@ export class DurableOutbox extends EventEmitter<{
         'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
       ),
     };
+  }
+}
+
+/** What an outbox file on disk holds, read without changing it (`adaclip-edge doctor`). */
+export interface OutboxFileSummary {
+  /** Documents waiting for the broker's PUBACK: the next start publishes them first. */
+  pending: number;
+  /** Losses recorded since the store was created (dropped, rejected, brokerRejected). */
+  lost: number;
+  /** A write-ahead log without its -shm index lies beside it: its documents are not counted. */
+  walNotRead?: boolean;
+}
+
+/**
+ * Reads the outbox file `path` without writing anything beside it, and counts its documents; throws
+ * with SQLite's reason when the file is not one the service could open ("file is not a database").
+ * SQLite would create the -wal and -shm files of a WAL database even for a read-only connection,
+ * and a doctor run as root would leave them owned by root, so the service's own user could no
+ * longer open its outbox. So: with both present (the service is running, or was killed) they are
+ * used as they are; otherwise the file, complete since the last clean close, is read into memory
+ * and opened there (its header marked as a rollback-journal database: memory databases have no WAL).
+ */
+export function inspectOutboxFile(path: string): OutboxFileSummary {
+  const inPlace = existsSync(`${path}-wal`) && existsSync(`${path}-shm`);
+  let db: Database.Database;
+  if (inPlace) db = new Database(path, { readonly: true, fileMustExist: true });
+  else {
+    const image = readFileSync(path);
+    if (image.length === 0) return { pending: 0, lost: 0 }; // SQLite takes an empty file as an empty database
+    // bytes 18 and 19: the file format's write and read versions, 2 for WAL, 1 for a rollback journal
+    if (image.length >= 100 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+    db = new Database(image, { readonly: true });
+  }
+  try {
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
+    );
+    // an empty database (no table yet) is one the service would set up at its start
+    const pending = tables.has('outbox')
+      ? (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n
+      : 0;
+    const lost = tables.has('counters')
+      ? (
+          db
+            .prepare(
+              "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE name IN ('dropped', 'rejected', 'brokerRejected')",
+            )
+            .get() as { n: number }
+        ).n
+      : 0;
+    return { pending, lost, ...(!inPlace && existsSync(`${path}-wal`) ? { walNotRead: true } : {}) };
+  } finally {
+    db.close();
   }
 }

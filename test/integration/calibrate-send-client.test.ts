@@ -1,11 +1,14 @@
 // `calibrate --send --client-id`: the thresholds go as an identified client, on its own request and
 // response topics, so a per-client rule of mqtt.commands applies to our own tool: with set-thresholds
-// allowed only for "calibrator", the identified send is taken and an anonymous one refused.
+// allowed only for "calibrator", the identified send is taken and one without --client-id refused.
+// Both publish under their own client id (what the shipped broker ACLs require): never a request
+// without one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import pino from 'pino';
 import { sendThresholds } from '../../src/calibration/send.js';
 import { mqttSchema } from '../../src/config/schema.js';
@@ -37,6 +40,11 @@ test('an identified calibrate --send is judged by its client rule', { timeout: 6
   });
   await link.start();
   t.after(() => link.stop().then(() => undefined));
+  const spy = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  t.after(() => spy.endAsync());
+  const requests: string[] = [];
+  spy.on('message', (topic) => requests.push(topic));
+  await spy.subscribeAsync('cal/request/#', { qos: 1 });
   const send = (requester?: string) =>
     sendThresholds({
       url: broker.url,
@@ -54,4 +62,9 @@ test('an identified calibrate --send is judged by its client rule', { timeout: 6
     /the service refused the thresholds: "set-thresholds" is not allowed over MQTT \(mqtt\.commands\.allow\)/,
   );
   assert.equal(origins.length, 1);
+  for (let waited = 0; requests.length < 2 && waited < 5000; waited += 20)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(requests.length, 2, requests.join(' '));
+  assert.equal(requests[0], 'cal/request/set-thresholds/calibrator');
+  assert.match(requests[1], /^cal\/request\/set-thresholds\/adaclip-edge-calibrate-[0-9a-f]{8}$/);
 });

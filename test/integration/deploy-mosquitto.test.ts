@@ -2,9 +2,11 @@
 // deploy/site/ (the site broker the k8s stations use) run here with their own mosquitto.conf and
 // aclfile, only addresses and file paths replaced (and the compose TLS example uncommented), and a
 // password file made with mosquitto_passwd. An anonymous client cannot connect, so cannot publish
-// a command; a known user without the right (and a wrong password) cannot; the service cannot send
-// itself commands nor publish outside its base topic and Sparkplug group; the configured operator
-// can. "Cannot" is what a subscriber allowed to read everything receives: nothing.
+// a command; a known user without the right (and a wrong password) cannot; the service cannot
+// publish outside its base topic and Sparkplug group; the configured operator can, but only under
+// its own client id (<base>/request/<command>/<its id>), never under another's nor without one,
+// and it reads only the answers addressed to its id. "Cannot" is what a subscriber allowed to read
+// everything receives: nothing; each refusal is checked beside an allowed message sent after it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -55,13 +57,14 @@ async function connect(
   user: string | undefined,
   password?: string,
   tls?: { ca: string },
+  clientId?: string,
 ): Promise<MqttClient | Error> {
   try {
     return await mqtt.connectAsync(url, {
       protocolVersion: 5,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-      clientId: `t-${user ?? 'anon'}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId: clientId ?? `t-${user ?? 'anon'}-${Math.random().toString(16).slice(2, 8)}`,
       ...(user !== undefined ? { username: user, password: password ?? PASSWORDS[user] } : {}),
       ...(tls ? { ca: readFileSync(tls.ca), rejectUnauthorized: true } : {}),
     });
@@ -86,15 +89,23 @@ async function publish(client: MqttClient, topic: string, payload: string): Prom
   }
 }
 
+/** What one client receives (the observer's `#`, or a user's own subscription under its ACL). */
 class Observer {
   readonly seen: string[] = [];
   constructor(private readonly client: MqttClient) {
     client.on('message', (t, p) => this.seen.push(`${t} ${p.toString()}`));
   }
   static async open(url: string): Promise<Observer> {
-    const c = await must(connect(url, 'observer'));
-    await c.subscribeAsync('#', { qos: 1 });
-    return new Observer(c);
+    return Observer.on(await must(connect(url, 'observer')), '#');
+  }
+  /** `client` subscribed to `filter`: the broker delivers only what the client's ACL lets it read. */
+  static async on(client: MqttClient, filter: string): Promise<Observer> {
+    const granted = await client.subscribeAsync(filter, { qos: 1 });
+    assert.ok(
+      granted.every((g) => g.qos === 1),
+      `${filter}: subscription granted ${JSON.stringify(granted)}`,
+    );
+    return new Observer(client);
   }
   /** Waits until `line` arrived; every message routed before it has arrived too (one broker). */
   async waitFor(line: string): Promise<void> {
@@ -108,6 +119,10 @@ class Observer {
     await this.client.endAsync();
   }
 }
+
+/** Client ids of the requesters in the tests: X sends, Y is someone else. */
+const X = 'line-lead';
+const Y = 'scada-host';
 
 test('compose broker: anonymous and unauthorised clients cannot command; the operator can; TLS example works', async (t) => {
   requireCommand('mosquitto', 'mosquitto');
@@ -146,16 +161,21 @@ test('compose broker: anonymous and unauthorised clients cannot command; the ope
   const wrongPw = await connect(url, 'operator', 'guess');
   assert.ok(wrongPw instanceof Error, 'a wrong password is refused');
   // 3. known users without the right: the broker refuses their commands (MQTT 5: PUBACK 135)
-  const viewer = await must(connect(url, 'viewer'));
-  const plc = await must(connect(url, 'plc'));
-  const svc = await must(connect(url, 'adaclip-edge'));
+  const viewer = await must(connect(url, 'viewer', undefined, undefined, 'viewer-1'));
+  const plc = await must(connect(url, 'plc', undefined, undefined, 'plc-1'));
+  const svc = await must(connect(url, 'adaclip-edge', undefined, undefined, 'adaclip-edge-station'));
   const cmd = JSON.stringify({ id: 'c1', cameraId: 'cam1', thresholds: { image: 1 } });
-  for (const [who, c] of [
-    ['viewer', viewer],
-    ['plc', plc],
-    ['the service itself', svc],
+  for (const [who, c, id] of [
+    ['viewer', viewer, 'viewer-1'],
+    ['plc', plc, 'plc-1'],
+    ['the service itself', svc, 'adaclip-edge-station'],
   ] as const) {
     assert.equal(await publish(c, 'adaclip-edge/request/set-thresholds', cmd), 135, `${who}: JSON command`);
+    assert.equal(await publish(c, `adaclip-edge/request/set-thresholds/${X}`, cmd), 135, `${who}: as ${X}`);
+    if (who !== 'the service itself') {
+      // the request patterns apply to every user: these two are denied request topics outright
+      assert.equal(await publish(c, `adaclip-edge/request/status/${id}`, cmd), 135, `${who}: as itself`);
+    }
     assert.equal(
       await publish(c, 'spBv1.0/adaclip-edge/DCMD/station/cam1', 'x'),
       135,
@@ -169,29 +189,61 @@ test('compose broker: anonymous and unauthorised clients cannot command; the ope
   assert.equal(await publish(svc, 'other-app/cam1/event', 'x'), 135, 'outside its base topic');
   assert.equal(await publish(svc, 'spBv1.0/other-group/NBIRTH/station', 'x'), 135, 'another Sparkplug group');
   assert.equal(await publish(plc, 'plc/cam1/trigger', 'P-1'), 'accepted', 'the PLC triggers');
-  // 5. the configured operator's commands go through, over plain MQTT and over TLS
-  const op = await must(connect(url, 'operator'));
-  assert.equal(await publish(op, 'adaclip-edge/request/set-thresholds', cmd), 'accepted');
+  // 5. the configured operator's commands go through under its own client id, over plain MQTT and
+  // over TLS; the service, reading with its own rights, gets exactly those
+  const inbox = await Observer.on(
+    await must(connect(url, 'adaclip-edge', undefined, undefined, 'adaclip-edge-reader')),
+    'adaclip-edge/request/#',
+  );
+  const op = await must(connect(url, 'operator', undefined, undefined, X));
+  assert.equal(await publish(op, 'adaclip-edge/request/set-thresholds', cmd), 135, 'no client id');
+  assert.equal(await publish(op, `adaclip-edge/request/set-thresholds/${Y}`, cmd), 135, "another's id");
+  assert.equal(await publish(op, `adaclip-edge/request/set-thresholds/${X}/more`, cmd), 135, 'a level more');
+  assert.equal(await publish(op, `adaclip-edge/request/set-thresholds/${X}`, cmd), 'accepted', 'its own id');
   assert.equal(await publish(op, 'spBv1.0/adaclip-edge/DCMD/station/cam1', 'dcmd'), 'accepted');
   const opTls = await must(
-    connect(`mqtts://127.0.0.1:${tlsPort}`, 'operator', undefined, { ca: join(dir, 'ca.crt') }),
+    connect(`mqtts://127.0.0.1:${tlsPort}`, 'operator', undefined, { ca: join(dir, 'ca.crt') }, Y),
   );
-  assert.equal(await publish(opTls, 'adaclip-edge/request/status', 'tls'), 'accepted');
+  assert.equal(await publish(opTls, `adaclip-edge/request/status/${X}`, 'tls'), 135, "X's id from Y");
+  assert.equal(await publish(opTls, `adaclip-edge/request/status/${Y}`, 'tls'), 'accepted');
   const anonTls = await connect(`mqtts://127.0.0.1:${tlsPort}`, undefined, undefined, {
     ca: join(dir, 'ca.crt'),
   });
   assert.ok(anonTls instanceof Error, 'anonymous over TLS is refused too');
-  await obs.waitFor('adaclip-edge/request/status tls');
+  await obs.waitFor(`adaclip-edge/request/status/${Y} tls`);
+  await inbox.waitFor(`adaclip-edge/request/status/${Y} tls`);
+  assert.deepEqual(inbox.seen, [
+    `adaclip-edge/request/set-thresholds/${X} ${cmd}`,
+    `adaclip-edge/request/status/${Y} tls`,
+  ]);
   // what reached the broker's subscribers, in order: exactly the allowed messages
   assert.deepEqual(obs.seen, [
     'adaclip-edge/cam1/event ev',
     'spBv1.0/adaclip-edge/NBIRTH/station nb',
     'plc/cam1/trigger P-1',
-    `adaclip-edge/request/set-thresholds ${cmd}`,
+    `adaclip-edge/request/set-thresholds/${X} ${cmd}`,
     'spBv1.0/adaclip-edge/DCMD/station/cam1 dcmd',
-    'adaclip-edge/request/status tls',
+    `adaclip-edge/request/status/${Y} tls`,
   ]);
+
+  // 6. answers: the operator as X reads its own and what the service publishes, not Y's answers
+  const opInbox = await Observer.on(op, 'adaclip-edge/#');
+  assert.equal(await publish(svc, `adaclip-edge/response/status/${Y}`, 'for-Y'), 'accepted');
+  assert.equal(await publish(svc, 'adaclip-edge/response/status', 'for-nobody'), 'accepted');
+  assert.equal(await publish(svc, 'adaclip-edge/info', 'info'), 'accepted');
+  assert.equal(await publish(svc, 'adaclip-edge/cam1/state', 'st'), 'accepted');
+  assert.equal(await publish(svc, `adaclip-edge/response/status/${X}`, 'for-X'), 'accepted');
+  await opInbox.waitFor(`adaclip-edge/response/status/${X} for-X`);
+  assert.deepEqual(opInbox.seen, [
+    'adaclip-edge/info info',
+    'adaclip-edge/cam1/state st',
+    `adaclip-edge/response/status/${X} for-X`,
+  ]);
+  // the patterns apply to every user: the service itself could address a request to itself only
+  assert.equal(await publish(svc, 'adaclip-edge/request/status/adaclip-edge-station', 'self'), 'accepted');
+  await inbox.waitFor('adaclip-edge/request/status/adaclip-edge-station self');
   for (const c of [viewer, plc, svc, op, opTls]) await c.endAsync();
+  await inbox.close();
 });
 
 test('site broker: stations publish only under their own base topic; only the site operator commands', async (t) => {
@@ -227,25 +279,55 @@ test('site broker: stations publish only under their own base topic; only the si
   t.after(() => obs.close());
 
   assert.ok((await connect(url, undefined, undefined, tls)) instanceof Error, 'anonymous refused');
-  const st1 = await must(connect(url, 'adaclip-line-1', undefined, tls));
-  const st2 = await must(connect(url, 'adaclip-line-2', undefined, tls));
-  const op = await must(connect(url, 'operator-site-a', undefined, tls));
+  const st1 = await must(connect(url, 'adaclip-line-1', undefined, tls, 'adaclip-site-a-line-1'));
+  const st2 = await must(connect(url, 'adaclip-line-2', undefined, tls, 'adaclip-site-a-line-2'));
+  const op = await must(connect(url, 'operator-site-a', undefined, tls, X));
+  // station line-2 reads its requests with its own rights
+  const inbox2 = await Observer.on(
+    await must(connect(url, 'adaclip-line-2', undefined, tls, 'adaclip-site-a-line-2-reader')),
+    'adaclip-edge/line-2/request/#',
+  );
   assert.equal(await publish(st1, 'adaclip-edge/line-1/cam1/event', 'e1'), 'accepted');
   assert.equal(await publish(st1, 'spBv1.0/site-a/NBIRTH/site-a-line-1', 'nb1'), 'accepted');
   assert.equal(await publish(st1, 'adaclip-edge/line-2/cam1/event', 'x'), 135, "another station's topic");
   assert.equal(await publish(st1, 'spBv1.0/site-a/NBIRTH/site-a-line-2', 'x'), 135, "another station's node");
   assert.equal(await publish(st1, 'adaclip-edge/line-2/request/set-class', 'x'), 135, 'a station commands');
+  assert.equal(
+    await publish(st1, 'adaclip-edge/line-2/request/set-class/adaclip-site-a-line-1', 'x'),
+    135,
+    'a station commands another under its own id',
+  );
+  assert.equal(await publish(st1, `adaclip-edge/line-2/request/set-class/${X}`, 'x'), 135, `... or as ${X}`);
   assert.equal(await publish(st1, 'spBv1.0/site-a/DCMD/site-a-line-2/cam1', 'x'), 135, 'a station DCMD');
   assert.equal(await publish(st2, 'adaclip-edge/line-2/cam1/event', 'e2'), 'accepted');
-  assert.equal(await publish(op, 'adaclip-edge/line-2/request/set-class', 'c'), 'accepted');
+  assert.equal(await publish(op, 'adaclip-edge/line-2/request/set-class', 'c'), 135, 'no client id');
+  assert.equal(await publish(op, `adaclip-edge/line-2/request/set-class/${Y}`, 'c'), 135, "another's id");
+  assert.equal(
+    await publish(op, `adaclip-edge/line-2/request/set-class/${X}`, 'c'),
+    'accepted',
+    'its own id',
+  );
   assert.equal(await publish(op, 'spBv1.0/site-a/DCMD/site-a-line-1/cam1', 'd'), 'accepted');
   await obs.waitFor('spBv1.0/site-a/DCMD/site-a-line-1/cam1 d');
+  await inbox2.waitFor(`adaclip-edge/line-2/request/set-class/${X} c`);
+  assert.deepEqual(inbox2.seen, [`adaclip-edge/line-2/request/set-class/${X} c`]);
   assert.deepEqual(obs.seen, [
     'adaclip-edge/line-1/cam1/event e1',
     'spBv1.0/site-a/NBIRTH/site-a-line-1 nb1',
     'adaclip-edge/line-2/cam1/event e2',
-    'adaclip-edge/line-2/request/set-class c',
+    `adaclip-edge/line-2/request/set-class/${X} c`,
     'spBv1.0/site-a/DCMD/site-a-line-1/cam1 d',
   ]);
+  // answers: the operator as X reads its own and what the stations publish, not Y's answers
+  const opInbox = await Observer.on(op, 'adaclip-edge/#');
+  assert.equal(await publish(st2, `adaclip-edge/line-2/response/set-class/${Y}`, 'for-Y'), 'accepted');
+  assert.equal(await publish(st2, 'adaclip-edge/line-2/info', 'info2'), 'accepted');
+  assert.equal(await publish(st2, `adaclip-edge/line-2/response/set-class/${X}`, 'for-X'), 'accepted');
+  await opInbox.waitFor(`adaclip-edge/line-2/response/set-class/${X} for-X`);
+  assert.deepEqual(opInbox.seen, [
+    'adaclip-edge/line-2/info info2',
+    `adaclip-edge/line-2/response/set-class/${X} for-X`,
+  ]);
   for (const c of [st1, st2, op]) await c.endAsync();
+  await inbox2.close();
 });
