@@ -77,8 +77,10 @@ if [ -f native/node-tensorrt/build.sh ]; then
   bash native/node-tensorrt/build.sh
 fi
 
-# 5. The demo's untrained model bundle (random tiny weights, bytes-only vocabulary: no download);
-#    not on a device (SETUP_DEVICE=1), where the exporter's torch is not installed.
+# 5. The demo's model bundles (bytes-only vocabulary: no download): demo-untrained (random tiny
+#    weights) and, once its weights are committed in models/train/weights, demo-synthetic (the model
+#    trained on the synthetic line: exported, never retrained); not on a device (SETUP_DEVICE=1),
+#    where the exporter's torch is not installed.
 if [ -f models/export/make_demo_bundle.sh ] && [ "${SETUP_DEVICE:-0}" != 1 ]; then
   bash models/export/make_demo_bundle.sh
 fi

@@ -127,6 +127,69 @@ def provenance_checkpoint(clip_path: str, adaclip_path: str, exporter: str) -> d
     }
 
 
+class TrainingRecordError(ValueError):
+    """A training record (models/train/train.py OUT/NAME.json) that cannot vouch for the checkpoints."""
+
+
+def read_training_record(record_path: str, clip_path: str, adaclip_path: str, image_size: int,
+                         arch_name: str) -> dict:
+    """The manifest's provenance.training from a training record, after checking that the record
+    names exactly these checkpoint files (sha256) and this image size and architecture."""
+    try:
+        with open(record_path, 'rb') as f:
+            raw = f.read()
+        record = json.loads(raw.decode('utf-8'))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TrainingRecordError(f'--training {record_path}: not a readable JSON training record ({e})') from e
+    if not isinstance(record, dict):
+        raise TrainingRecordError(f'--training {record_path}: a JSON object expected')
+    missing = [k for k in ('note', 'kinds', 'trainSeeds', 'steps', 'seconds', 'files', 'imageSize')
+               if k not in record]
+    if missing:
+        raise TrainingRecordError(f'--training {record_path}: fields {missing} missing (written by models/train/train.py)')
+    seconds = record['seconds']
+    ok = (isinstance(record['note'], str) and record['note']
+          and isinstance(record['kinds'], list) and record['kinds'] and all(isinstance(k, str) and k for k in record['kinds'])
+          and isinstance(record['trainSeeds'], list) and record['trainSeeds']
+          and all(isinstance(x, int) and not isinstance(x, bool) for x in record['trainSeeds'])
+          and isinstance(record['steps'], int) and record['steps'] > 0
+          and isinstance(seconds, dict) and isinstance(seconds.get('training'), (int, float))
+          and isinstance(record['files'], dict))
+    if not ok:
+        raise TrainingRecordError(f'--training {record_path}: note, kinds, trainSeeds, steps, seconds.training or '
+                                  'files has the wrong type')
+    for label, path in (('--clip', clip_path), ('--adaclip', adaclip_path)):
+        name = os.path.basename(path)
+        want = record['files'].get(name)
+        if want is None:
+            raise TrainingRecordError(f'--training {record_path} does not name {label} {name} in its files '
+                                      f'({sorted(record["files"])}): not the weights this record describes')
+        got = sha256_file(path)
+        if got != want:
+            raise TrainingRecordError(f'{label} {path}: sha256 {got} is not the {want} its training record '
+                                      f'{record_path} says: the weights and the record do not belong together')
+    if record['imageSize'] != image_size:
+        raise TrainingRecordError(f'--image-size {image_size}, but the weights were trained at '
+                                  f'{record["imageSize"]} ({record_path})')
+    if record.get('arch') is not None and record['arch'] != arch_name:
+        raise TrainingRecordError(f'--arch {arch_name}, but the weights were trained as {record["arch"]} ({record_path})')
+    return {
+        'record': os.path.basename(record_path),
+        'sha256': hashlib.sha256(raw).hexdigest(),
+        'note': record['note'],
+        'kinds': list(record['kinds']),
+        'trainSeeds': list(record['trainSeeds']),
+        'steps': record['steps'],
+        'seconds': {k: seconds[k] for k in ('training', 'wall', 'cpu') if isinstance(seconds.get(k), (int, float))},
+    }
+
+
+def provenance_synthetic(clip_path: str, adaclip_path: str, training: dict, exporter: str) -> dict:
+    """A model trained on the synthetic line only (models/train/train.py): kind synthetic-trained."""
+    return {**provenance_checkpoint(clip_path, adaclip_path, exporter), 'kind': 'synthetic-trained',
+            'training': training}
+
+
 def provenance_random(seed: int, exporter: str) -> dict:
     return {'kind': 'untrained-test', 'exporter': exporter, 'createdAt': _now(), 'seed': seed}
 

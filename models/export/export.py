@@ -4,6 +4,10 @@ archive and an official AdaCLIP checkpoint, or from seeded random weights (--ran
 
   /usr/bin/python3 models/export/export.py --clip ViT-L-14-336px.pt --adaclip pretrained_all.pth \
       --arch ViT-L-14-336 --image-size 518 --vocab bpe_simple_vocab_16e6.txt.gz --out models/bundles/vitl
+
+Weights trained on the synthetic line by models/train/train.py come with their training record:
+--training NAME.json makes the bundle's provenance kind synthetic-trained (the record's note, kinds,
+seeds, steps, times and sha256), after checking that the record names exactly these checkpoints.
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ import torch  # noqa: E402
 
 from adaclip_graph import OUTPUT_NAMES, AdaClipGraph, ExportWrapper  # noqa: E402
 from arch import ConfigError, ModelConfig, build_config  # noqa: E402
-from bundle import OPSET, finish_bundle, provenance_checkpoint, provenance_random  # noqa: E402
+from bundle import (OPSET, TrainingRecordError, finish_bundle, provenance_checkpoint, provenance_random,  # noqa: E402
+                    provenance_synthetic, read_training_record)
 from weights import WeightError, build_model, log  # noqa: E402
 
 # ONNX ops TensorRT 10.3's parser supports that this graph may use; anything else is reported.
@@ -155,6 +160,9 @@ def parse_args(argv=None):
     src.add_argument('--clip', help='OpenAI CLIP archive (TorchScript .pt) or a state_dict in OpenAI key naming')
     src.add_argument('--adaclip', help='official AdaCLIP checkpoint (keys clip_model.*)')
     src.add_argument('--random-init', type=int, metavar='SEED', help='seeded random weights: an untrained-test bundle')
+    src.add_argument('--training', '--provenance-training', dest='training', metavar='RECORD.json',
+                     help="with --clip/--adaclip from models/train/train.py: its training record; the bundle's "
+                          'provenance becomes synthetic-trained (a demo model of the synthetic line)')
     p.add_argument('--arch', required=True, help='ViT-L-14-336, ViT-L-14, ViT-B-16, ViT-B-32 or a model_configs JSON')
     p.add_argument('--image-size', type=int, required=True, help='input size S (official: 518)')
     p.add_argument('--vocab', required=True, help='gzipped BPE vocabulary, copied into the bundle')
@@ -175,7 +183,9 @@ def parse_args(argv=None):
         p.error('give --clip and --adaclip, or --random-init SEED')
     if args.random_init is not None and (args.clip or args.adaclip):
         p.error('--random-init excludes --clip/--adaclip')
-    for flag in ('clip', 'adaclip', 'vocab'):
+    if args.training and args.random_init is not None:
+        p.error('--training goes with --clip/--adaclip (trained weights), not --random-init')
+    for flag in ('clip', 'adaclip', 'vocab', 'training'):
         v = getattr(args, flag)
         if v and not os.path.isfile(v):
             p.error(f'--{flag} {v}: no such file')
@@ -200,8 +210,10 @@ def main(argv=None) -> int:
         cfg = config_from_args(args)
         from bundle import vocab_special_ids
         vocab_special_ids(args.vocab)  # fail early on a bad vocabulary
+        training = (read_training_record(args.training, args.clip, args.adaclip, cfg.image_size, cfg.name)
+                    if args.training else None)
         model = build_model(cfg, args.clip, args.adaclip, args.random_init)
-    except (ConfigError, WeightError, ValueError) as e:
+    except (ConfigError, WeightError, TrainingRecordError, ValueError) as e:
         print(f'export.py: error: {e}', file=sys.stderr)
         return 2
     log(f'{cfg.name} at S={cfg.image_size}: grid {cfg.grid}, top-K {cfg.top_k}, output layers {cfg.output_layers}')
@@ -212,8 +224,14 @@ def main(argv=None) -> int:
         fix_io_dims(onnx_path, cfg)
         check_onnx(onnx_path)
     version = exporter_version()
-    prov = (provenance_random(args.random_init, version) if args.random_init is not None
-            else provenance_checkpoint(args.clip, args.adaclip, version))
+    if args.random_init is not None:
+        prov = provenance_random(args.random_init, version)
+    elif training is not None:
+        prov = provenance_synthetic(args.clip, args.adaclip, training, version)
+        log(f'provenance synthetic-trained: {training["note"]} ({training["kinds"]}, seeds {training["trainSeeds"]}, '
+            f'{training["steps"]} steps)')
+    else:
+        prov = provenance_checkpoint(args.clip, args.adaclip, version)
     log('hashing files and writing manifest.json')
     with heartbeat('hashing'):
         finish_bundle(args.out, cfg, args.vocab, prov, bundle_version=args.bundle_version)

@@ -32,7 +32,8 @@ export interface CalibrationResult {
   proposal: CalibrationProposal;
   /** What goes into the camera's config and state. */
   record: Calibration;
-  bundle: { dir: string; provenance: string; untrained: boolean };
+  /** demoModel: a synthetic-trained bundle's note ("trained on the synthetic line only, ..."). */
+  bundle: { dir: string; provenance: string; untrained: boolean; demoModel?: string };
   hsf: string;
   /** Files skipped because their extension is not an image's. */
   ignoredFiles: string[];
@@ -92,6 +93,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationResult>
       dir: scorer.bundle.dir,
       provenance: scorer.bundle.manifest.provenance.kind,
       untrained: scorer.bundle.untrained,
+      ...(scorer.bundle.demoNote !== undefined && { demoModel: scorer.bundle.demoNote }),
     },
     hsf: scorer.hsf ? scorer.hsf.kind : 'off',
     ignoredFiles: ignored,

@@ -7,6 +7,7 @@ import { calibrate, CalibrationInputError, type CalibrationResult } from '../cal
 import { writeCalibration } from '../calibration/config-writer.js';
 import { formatPct, percentileName, type ThresholdDerivation } from '../calibration/rule.js';
 import { sendThresholds } from '../calibration/send.js';
+import { demoModelLine } from '../model/demo-note.js';
 import { resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
 import { createLogger } from '../util/log.js';
 import { redactSecrets, redactUrl } from '../util/redact.js';
@@ -108,6 +109,10 @@ export async function calibrateCommand(o: CalibrateCommandOptions): Promise<numb
     );
   if (result.bundle.untrained)
     console.error('calibrate: WARNING: untrained bundle (random weights): these thresholds mean nothing');
+  if (result.bundle.demoModel !== undefined)
+    console.error(
+      `calibrate: NOTE: ${demoModelLine(result.bundle.demoModel)} (synthetic-trained): thresholds for that line only`,
+    );
 
   let code = 0;
   if (o.write) {

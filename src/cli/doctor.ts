@@ -55,9 +55,16 @@ export async function doctorCommand(opts: { config?: string }): Promise<number> 
     add(
       await check('bundle', true, async () => {
         const { loadBundle } = await import('../model/bundle.js');
+        const { demoModelLine, trainingSummary } = await import('../model/demo-note.js');
         const b = await loadBundle(cfg.model.bundle);
         const kind = b.manifest.provenance.kind;
-        return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${kind === 'untrained-test' ? 'UNTRAINED (random weights)' : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '')}`;
+        const what =
+          kind === 'untrained-test'
+            ? 'UNTRAINED (random weights)'
+            : kind === 'synthetic-trained'
+              ? `synthetic-trained, ${demoModelLine(b.demoNote ?? '')} (${b.manifest.provenance.training ? trainingSummary(b.manifest.provenance.training) : 'no training record'})`
+              : 'checkpoint ' + (b.manifest.provenance.adaclip?.file ?? '');
+        return `${cfg.model.bundle}: ${b.manifest.architecture.name} @${b.manifest.imageSize}, ${what}`;
       }),
     );
     add(await stateLine(cfg));

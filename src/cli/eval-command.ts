@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { modelSchema } from '../config/schema.js';
 import { evaluate, EvalInputError, type EvalReport } from '../eval/evaluate.js';
 import { LayoutError } from '../eval/mvtec-layout.js';
+import { demoModelLine } from '../model/demo-note.js';
 import { createLogger } from '../util/log.js';
 import { printProblems, parseFraction, timestampForPath } from './cli-input.js';
 
@@ -62,6 +63,10 @@ export async function evalCommand(folder: string, opts: EvalCommandOptions): Pro
     );
   if (report.untrained)
     console.error('WARNING: untrained bundle (random weights): these numbers mean nothing');
+  if (report.demoModel !== undefined)
+    console.error(
+      `NOTE: ${demoModelLine(report.demoModel)} (synthetic-trained): these numbers hold for that line, not for real parts`,
+    );
   return 0;
 }
 
@@ -69,7 +74,7 @@ function formatReport(r: EvalReport): string {
   const f = (x: number) => x.toFixed(4);
   return [
     `eval of "${r.class}" on ${r.folder}`,
-    `  bundle ${r.bundle} (${r.provenance}), HSF ${r.hsf}`,
+    `  bundle ${r.bundle} (${r.provenance}${r.demoModel !== undefined ? `: ${r.demoModel}` : ''}), HSF ${r.hsf}`,
     `  ${r.images} images (${r.goodImages} good, ${r.defectiveImages} defective), maps ${r.mapSize} x ${r.mapSize}, ${r.regions} defect regions`,
     `  image  AUROC ${f(r.imageAuroc)}  AP ${f(r.imageAp)}  F1-max ${f(r.imageF1Max)}  (AUROC without HSF ${f(r.imageAurocWithoutHsf)})`,
     `  pixel  AUROC ${f(r.pixelAuroc)}  AUPRO ${f(r.pixelAupro)} (to FPR ${r.auproFprLimit})  F1-max ${f(r.pixelF1Max)}  AP ${f(r.pixelAp)}`,

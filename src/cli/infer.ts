@@ -8,6 +8,7 @@ import type { Mat } from '@u4/opencv4nodejs';
 import { OnnxRuntimeEngine } from '../engines/onnxruntime.js';
 import { createHsfRunner } from '../hsf/index.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
+import { demoModelLine } from '../model/demo-note.js';
 import { PromptTokenCache } from '../model/prompts.js';
 import { gaussianFilter } from '../postprocess/gaussian.js';
 import { scoreBatch } from '../postprocess/score.js';
@@ -40,6 +41,8 @@ export interface InferLine {
   overlay?: string;
   imageSize: number;
   untrained?: true;
+  /** A synthetic-trained bundle's note ("trained on the synthetic line only, ..."). */
+  demoModel?: string;
 }
 
 interface LoadedInput {
@@ -122,6 +125,11 @@ export async function runInfer(opts: InferOptions): Promise<number> {
     process.stderr.write(`\n*** ${msg} ***\n\n`);
     logger.warn({ bundle: bundle.dir, provenance: 'untrained-test' }, msg);
   }
+  if (bundle.demoNote !== undefined) {
+    const msg = `NOTE: bundle ${bundle.dir}: ${demoModelLine(bundle.demoNote)} (provenance synthetic-trained)`;
+    process.stderr.write(`${msg}\n`);
+    logger.warn({ bundle: bundle.dir, provenance: 'synthetic-trained' }, msg);
+  }
   const S = bundle.manifest.imageSize;
   const pre = new Preprocessor({
     size: S,
@@ -168,11 +176,13 @@ export async function runInfer(opts: InferOptions): Promise<number> {
           writeOverlay(line.overlay, loaded.display, smoothed, S);
         }
         if (bundle.untrained) line.untrained = true;
+        if (bundle.demoNote !== undefined) line.demoModel = bundle.demoNote;
         write(
           opts.json
             ? JSON.stringify(line)
             : `${input}: score ${line.score.toFixed(4)} (without HSF ${line.scoreWithoutHsf.toFixed(4)})` +
-                `${bundle.untrained ? ' [UNTRAINED MODEL: meaningless]' : ''} map ${line.map}` +
+                `${bundle.untrained ? ' [UNTRAINED MODEL: meaningless]' : ''}` +
+                `${bundle.demoNote !== undefined ? ' [DEMO MODEL: synthetic line only]' : ''} map ${line.map}` +
                 (line.overlay ? ` overlay ${line.overlay}` : ''),
         );
       } catch (err) {

@@ -43,6 +43,8 @@ export interface ServiceStatus {
     bundle: string;
     provenance: string;
     untrained: boolean;
+    /** A demo model trained on the synthetic line only (synthetic-trained): its note, for the banner. */
+    demoNote?: string;
     backend: string;
     hsf: string;
     /** sha256 of the bundle's model.onnx and its manifest version (as in every event). */

@@ -58,6 +58,8 @@ export interface EvalReport {
   bundle: string;
   provenance: string;
   untrained: boolean;
+  /** A synthetic-trained bundle's note ("trained on the synthetic line only, ..."). */
+  demoModel?: string;
   class: string;
   hsf: string;
   folder: string;
@@ -224,6 +226,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     bundle: scorer.bundle.dir,
     provenance: scorer.bundle.manifest.provenance.kind,
     untrained: scorer.bundle.untrained,
+    ...(scorer.bundle.demoNote !== undefined && { demoModel: scorer.bundle.demoNote }),
     class: o.className,
     hsf: scorer.hsf ? scorer.hsf.kind : 'off',
     folder: set.root,

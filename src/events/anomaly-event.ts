@@ -1,16 +1,17 @@
-// The anomaly event document (schema version 1.1): what the service tells the world when an alarm is
+// The anomaly event document (schema version 1.2): what the service tells the world when an alarm is
 // raised or cleared. anomaly-event.schema.json is its public contract (JSON Schema 2020-12); the zod
 // schema below is what the builder checks every event against before it leaves. docs/events.md
 // explains the fields and the versioning rule. Change both schemas together and bump the version.
 import { z } from 'zod';
 import type { Region } from '../geometry/region.js';
+import { PROVENANCE_KINDS } from '../model/manifest.js';
 import type { Severity } from '../postprocess/severity.js';
 import type { Transition } from '../postprocess/temporal.js';
 import type { StageTimings } from '../util/timings.js';
 import { newEventId, ULID_PATTERN } from './ids.js';
 import type { ModelProvenance } from './provenance.js';
 
-export const EVENT_SCHEMA_VERSION = '1.1';
+export const EVENT_SCHEMA_VERSION = '1.2';
 export const EVENT_SCHEMA_ID = `urn:adaclip-edge:schema:anomaly-event:${EVENT_SCHEMA_VERSION}`;
 
 export const ulid = z.string().regex(new RegExp(ULID_PATTERN), 'a ULID');
@@ -33,18 +34,46 @@ export const regionSchema = z.strictObject({
 });
 
 const checkpointSchema = z.strictObject({ file: z.string().min(1), sha256: z.string().min(1) });
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
-export const modelSchema = z.strictObject({
-  bundleSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
-  /** The bundle's manifest version, or "unversioned" (since 1.1). */
-  version: z.string().min(1).max(64).optional(),
-  kind: z.enum(['checkpoint', 'untrained-test']),
-  untrained: z.boolean(),
-  architecture: z.string().min(1),
-  imageSize: z.number().int().positive(),
-  hsf: z.boolean(),
-  checkpoints: z.strictObject({ clip: checkpointSchema.optional(), adaclip: checkpointSchema.optional() }),
+/** A synthetic-trained model's training (since 1.2). */
+export const trainingSchema = z.strictObject({
+  note: z.string().min(1),
+  kinds: z.array(z.string().min(1)).min(1),
+  trainSeeds: z.array(z.number().int()).min(1),
+  steps: z.number().int().positive(),
+  trainingSeconds: z.number().min(0),
+  recordSha256: sha256Hex,
 });
+
+export const modelSchema = z
+  .strictObject({
+    bundleSha256: sha256Hex,
+    /** The bundle's manifest version, or "unversioned" (since 1.1). */
+    version: z.string().min(1).max(64).optional(),
+    kind: z.enum(PROVENANCE_KINDS),
+    untrained: z.boolean(),
+    /** What a synthetic-trained model was trained on, and its note (since 1.2; only for that kind). */
+    training: trainingSchema.optional(),
+    architecture: z.string().min(1),
+    imageSize: z.number().int().positive(),
+    hsf: z.boolean(),
+    checkpoints: z.strictObject({ clip: checkpointSchema.optional(), adaclip: checkpointSchema.optional() }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.kind === 'synthetic-trained' && !m.training)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training'],
+        message: 'a synthetic-trained model carries its training',
+      });
+    if (m.kind !== 'synthetic-trained' && m.training)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training'],
+        message: `only a synthetic-trained model has training, not ${m.kind}`,
+      });
+  });
 
 export const snapshotRefSchema = z.strictObject({
   id: z.string().min(1).max(128),

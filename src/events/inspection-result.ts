@@ -1,4 +1,4 @@
-// The inspection result document (schema version 1.1): one per trigger of a trigger camera, the
+// The inspection result document (schema version 1.2): one per trigger of a trigger camera, the
 // per-part verdict a PLC's reject gate and traceability need. Unlike an anomaly event (an alarm's
 // raise or clear, after the temporal filter), a result judges this one frame: `ng` when its score
 // reached the image threshold, `ok` below it, and `error` (with the reason) when the part could not
@@ -26,7 +26,7 @@ import {
 import { newEventId } from './ids.js';
 import type { ModelProvenance } from './provenance.js';
 
-export const RESULT_SCHEMA_VERSION = '1.1';
+export const RESULT_SCHEMA_VERSION = '1.2';
 export const RESULT_SCHEMA_ID = `urn:adaclip-edge:schema:inspection-result:${RESULT_SCHEMA_VERSION}`;
 
 /**

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { demoNoteOf } from './demo-note.js';
 import { IO, manifestSchema, type Manifest } from './manifest.js';
 import { ClipTokenizer } from './tokenizer.js';
 
@@ -15,6 +16,11 @@ export interface Bundle {
   tokenizer: ClipTokenizer;
   /** Random weights: scores mean nothing, and every output must say so. */
   untrained: boolean;
+  /**
+   * A demo model trained on the synthetic line only (provenance synthetic-trained): the note every
+   * output shows ("trained on the synthetic line only, not the released AdaCLIP weights").
+   */
+  demoNote?: string;
   /** K = min(grid^2, hsf.topK), L = output layers: derived sizes used everywhere. */
   topK: number;
   layers: number;
@@ -184,6 +190,7 @@ export async function loadBundle(dirArg: string, opts: LoadBundleOptions = {}): 
       'a trained checkpoint bundle must carry the real BPE vocabulary, not a bytes-only one',
     );
   }
+  const demoNote = demoNoteOf(manifest.provenance);
   return {
     dir,
     manifest,
@@ -191,6 +198,7 @@ export async function loadBundle(dirArg: string, opts: LoadBundleOptions = {}): 
     vocabPath,
     tokenizer,
     untrained: manifest.provenance.kind === 'untrained-test',
+    ...(demoNote !== undefined && { demoNote }),
     topK: Math.min(manifest.grid * manifest.grid, manifest.hsf.topK),
     layers: manifest.adaclip.outputLayers.length,
   };

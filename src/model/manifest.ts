@@ -9,6 +9,38 @@ const tensorSpec = z.object({
   shape: z.array(z.union([z.number().int().nonnegative(), z.string()])),
 });
 
+/**
+ * What made the weights: `checkpoint` (released AdaCLIP and CLIP checkpoints), `synthetic-trained`
+ * (models/train/train.py on `adaclip-edge synth` frames only: a demo model of the synthetic line) or
+ * `untrained-test` (seeded random weights: scores mean nothing).
+ */
+export const PROVENANCE_KINDS = ['checkpoint', 'synthetic-trained', 'untrained-test'] as const;
+export type ProvenanceKind = (typeof PROVENANCE_KINDS)[number];
+
+/** What a synthetic-trained bundle was trained on, from the training record (train.py OUT/NAME.json). */
+export const trainingSchema = z.object({
+  record: z.string().min(1).describe('file name of the training record the exporter read'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .describe('sha256 of the training record'),
+  note: z.string().min(1).describe('what the model is, said wherever the model is shown'),
+  kinds: z.array(z.string().min(1)).min(1).describe('the part kinds it was trained on'),
+  trainSeeds: z
+    .array(z.number().int())
+    .min(1)
+    .describe('the `adaclip-edge synth` seeds of its training data'),
+  steps: z.number().int().positive().describe('optimiser steps, both stages'),
+  seconds: z
+    .object({
+      training: z.number().nonnegative(),
+      wall: z.number().nonnegative().optional(),
+      cpu: z.number().nonnegative().optional(),
+    })
+    .describe("the training record's times: the training loop, the whole run, its CPU time"),
+});
+export type Training = z.infer<typeof trainingSchema>;
+
 const fileEntry = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().nonnegative(),
@@ -65,7 +97,9 @@ export const manifestSchema = z.object({
     vocab: z.string().describe('file name of the gzipped BPE merges inside the bundle'),
     sot: z.number().int().nonnegative(),
     eot: z.number().int().nonnegative(),
-    bytesOnly: z.boolean().describe('true for a vocabulary without merges (untrained demo bundles)'),
+    bytesOnly: z
+      .boolean()
+      .describe('true for a vocabulary without merges (the demo bundles: untrained-test, synthetic-trained)'),
   }),
   onnx: z.object({
     file: z.string(),
@@ -74,14 +108,24 @@ export const manifestSchema = z.object({
     outputs: z.array(tensorSpec),
   }),
   files: z.record(z.string(), fileEntry),
-  provenance: z.object({
-    kind: z.enum(['checkpoint', 'untrained-test']),
-    clip: z.object({ file: z.string(), sha256: z.string() }).optional(),
-    adaclip: z.object({ file: z.string(), sha256: z.string() }).optional(),
-    exporter: z.string(),
-    createdAt: z.string(),
-    seed: z.number().int().optional(),
-  }),
+  provenance: z
+    .object({
+      kind: z.enum(PROVENANCE_KINDS),
+      clip: z.object({ file: z.string(), sha256: z.string() }).optional(),
+      adaclip: z.object({ file: z.string(), sha256: z.string() }).optional(),
+      exporter: z.string(),
+      createdAt: z.string(),
+      seed: z.number().int().optional(),
+      training: trainingSchema.optional(),
+    })
+    .superRefine((p, ctx) => {
+      const say = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path });
+      if (p.kind === 'synthetic-trained') {
+        if (!p.training) say('a synthetic-trained bundle must carry its training record', ['training']);
+        if (!p.clip || !p.adaclip)
+          say('a synthetic-trained bundle must name its clip and adaclip checkpoint files', ['kind']);
+      } else if (p.training) say(`training is only for kind synthetic-trained, not ${p.kind}`, ['training']);
+    }),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

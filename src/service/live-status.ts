@@ -235,6 +235,7 @@ export class LiveStatus {
       lastEventId: c.lastEventId,
       alarmActive: decider.alarmActive,
       untrainedModel: this.model.untrained,
+      ...(this.model.demoNote !== undefined && { demoModel: this.model.demoNote }),
       model: this.modelRef(),
     };
   }
@@ -262,7 +263,12 @@ export class LiveStatus {
         dropped: drops[id] ?? {},
       };
     }
-    return { cameras, untrainedModel: this.model.untrained, model: this.modelRef() };
+    return {
+      cameras,
+      untrainedModel: this.model.untrained,
+      ...(this.model.demoNote !== undefined && { demoModel: this.model.demoNote }),
+      model: this.modelRef(),
+    };
   }
 }
 

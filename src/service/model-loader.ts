@@ -10,6 +10,7 @@ import { createEngine } from '../engines/select.js';
 import type { ModelProvenance } from '../events/provenance.js';
 import type { HsfRunner } from '../hsf/types.js';
 import { loadBundle, type Bundle } from '../model/bundle.js';
+import { demoModelLine, trainingSummary } from '../model/demo-note.js';
 import type { Metrics } from '../metrics/prometheus.js';
 import type { Logger } from '../util/log.js';
 import type { LiveStatus } from './live-status.js';
@@ -59,6 +60,17 @@ export async function loadModel(model: ModelConfig, o: LoadModelOptions): Promis
     o.logger.warn(
       { bundle: bundle.dir },
       '*** UNTRAINED MODEL (untrained-test, random weights): scores and events mean NOTHING; for demos and tests only ***',
+    );
+  }
+  if (bundle.demoNote !== undefined) {
+    const training = bundle.manifest.provenance.training;
+    o.logger.warn(
+      {
+        bundle: bundle.dir,
+        provenance: 'synthetic-trained',
+        ...(training && { training: trainingSummary(training) }),
+      },
+      `*** ${demoModelLine(bundle.demoNote)} (synthetic-trained): for demos and tests only ***`,
     );
   }
   // 2. The engine beside the running one, then everything that can still fail.
@@ -111,6 +123,7 @@ export function reportModel(
     bundle: bundle.dir,
     provenance: bundle.manifest.provenance.kind,
     untrained: bundle.untrained,
+    ...(bundle.demoNote !== undefined && { demoNote: bundle.demoNote }),
     backend: `${engine.info.backend} (${engine.info.device})`,
     hsf: hsf ? hsf.kind : 'off',
     sha256,

@@ -3,6 +3,7 @@
 import { buildEvent, type AnomalyEvent } from '../../src/events/anomaly-event.js';
 import {
   errorResult,
+  RESULT_SCHEMA_VERSION,
   type InspectionResult,
   type ResultContext,
 } from '../../src/events/inspection-result.js';
@@ -100,7 +101,7 @@ export function inspectionResult(
     });
   const score = o.score ?? 0.3;
   return validateInspectionResult({
-    schemaVersion: '1.1',
+    schemaVersion: RESULT_SCHEMA_VERSION,
     id: newEventId(atMs + 5),
     type: 'inspection',
     site: CONTEXT.site,

@@ -2,6 +2,7 @@
 // heatmap overlay, at full size; scores against thresholds, the regions, the latencies, the
 // model's provenance; and the operator's acts on it: acknowledge the alarm, review it.
 import type { AnomalyEvent, SnapshotRef } from '../../events/anomaly-event.js';
+import { demoModelLine } from '../../model/demo-note.js';
 import type { EventRow, ResultRow, RowReview } from '../../history/types.js';
 import { snapshotUrl } from './event-rows.js';
 import { ms, score, time, duration } from './format.js';
@@ -309,14 +310,25 @@ function latencyTable(l: Record<string, number | undefined>): Html {
   </dl>`;
 }
 
+function trainingFact(t: NonNullable<AnomalyEvent['model']['training']>): [string, string] {
+  return [
+    'training',
+    `${t.kinds.join(', ')} · synth seeds ${t.trainSeeds.join(', ')} · ${t.steps} steps · ` +
+      `${Math.round(t.trainingSeconds)} s · record sha256 ${t.recordSha256.slice(0, 12)}`,
+  ];
+}
+
 function modelFacts(m: AnomalyEvent['model']): Html {
   return facts([
     [
       'kind',
       m.untrained
         ? html`<span class="alert-text">${m.kind} (random weights: scores mean nothing)</span>`
-        : m.kind,
+        : m.training
+          ? html`<span class="alert-text">${m.kind} (${demoModelLine(m.training.note)})</span>`
+          : m.kind,
     ],
+    ...(m.training ? [trainingFact(m.training)] : []),
     ['model.onnx sha256', html`<span class="mono">${m.bundleSha256}</span>`],
     ['architecture', `${m.architecture} · ${m.imageSize} px · HSF ${m.hsf ? 'on' : 'off'}`],
     [

@@ -1,7 +1,9 @@
 // The frame of every page: the header (site and line, navigation, MQTT link, who is signed in),
-// the banners that must not be missed (demo without sign-in, read-only, untrained model), the
+// the banners that must not be missed (demo without sign-in, read-only, untrained model, a demo
+// model trained on the synthetic line only), the
 // model provenance line, and the page's own content. No inline script or style (the Content
 // Security Policy allows only this server's files).
+import { demoModelLine } from '../../model/demo-note.js';
 import type { DashboardUser } from '../routes/http.js';
 import type { ServiceStatus } from '../types.js';
 import { html, type Html } from './html.js';
@@ -98,6 +100,10 @@ function banners(ctx: PageContext): Html {
       ? html`<div class="banner untrained" id="untrained">
           UNTRAINED MODEL: this bundle has random weights (untrained-test). Its scores mean nothing.
         </div>`
+      : ''
+  }${
+    ctx.status.model.demoNote !== undefined
+      ? html`<div class="banner demo-model" id="demo-model">${demoModelLine(ctx.status.model.demoNote)}</div>`
       : ''
   }`;
 }
