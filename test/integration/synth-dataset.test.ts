@@ -14,7 +14,7 @@ import { ROOT } from '../helpers/fixtures.js';
 import { loadOpenCV } from '../../src/util/opencv.js';
 import { planDatasetImage, sceneOptions, type DatasetOptions } from '../../src/sources/synthetic/dataset.js';
 import { SyntheticRenderer } from '../../src/sources/synthetic/render.js';
-import type { PartsRecord } from '../../src/sources/synthetic/write-dataset.js';
+import { minDefectAreaPx, type PartsRecord } from '../../src/sources/synthetic/write-dataset.js';
 import { readTestSet } from '../../src/eval/mvtec-layout.js';
 
 const cv = loadOpenCV();
@@ -179,6 +179,10 @@ test(
       assert.equal(outside, 0, `${r.file}: ${outside} changed pixels outside the mask`);
       const maskPx = mask.countNonZero();
       assert.equal(subject[0].defect?.areaPx, maskPx);
+      assert.ok(
+        maskPx >= minDefectAreaPx(OPTS),
+        `${r.file}: a sliver of a defect (${maskPx} px) labelled defective`,
+      );
       assert.ok(
         changed.countNonZero() >= 0.4 * maskPx,
         `${r.file}: the defect changed few of its mask pixels`,

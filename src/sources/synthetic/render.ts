@@ -256,20 +256,25 @@ export class SyntheticRenderer {
     if (!d) return;
     const white = new cv.Vec3(255, 255, 255);
     if (d.kind === 'scratch') {
-      const t = Math.max(2, Math.round(p.size * 0.018));
+      // sizes: large enough to survive the resize of a whole frame to the model's 224 px (a scratch
+      // 0.018 part sizes wide became a 1 px line there, and the demo model trained in 20 CPU-minutes
+      // never learned it); the real AdaCLIP at 518 px finds finer ones
+      const t = Math.max(2, Math.round(p.size * 0.04));
       const a = this.pt(p, d.u, d.v);
       const b = this.pt(p, d.u + d.u2, d.v + d.v2);
-      img.drawLine(a, b, d.light ? new cv.Vec3(235, 235, 235) : new cv.Vec3(20, 20, 20), t, cv.LINE_AA);
+      // BGR: bright copper where the coating is scratched through, dark rust in an old scratch
+      img.drawLine(a, b, d.light ? new cv.Vec3(110, 160, 230) : new cv.Vec3(25, 55, 120), t, cv.LINE_AA);
       // the anti-aliased fringe belongs to the scratch too
       mask.drawLine(a, b, white, t + 2);
     } else if (d.kind === 'dent') {
       const center = this.pt(p, d.u, d.v);
       const axes = new cv.Size(
-        Math.max(2, Math.round(p.size * (0.07 + Math.abs(d.u2) * 0.1))),
-        Math.max(2, Math.round(p.size * (0.05 + Math.abs(d.v2) * 0.08))),
+        Math.max(2, Math.round(p.size * (0.11 + Math.abs(d.u2) * 0.1))),
+        Math.max(2, Math.round(p.size * (0.08 + Math.abs(d.v2) * 0.08))),
       );
       const deg = (p.angle * 180) / Math.PI;
-      img.drawEllipse(center, axes, deg, 0, 360, new cv.Vec3(55, 55, 60), -1, cv.LINE_AA);
+      // a dent's corroded floor (BGR dark brown) and its bright upper lip
+      img.drawEllipse(center, axes, deg, 0, 360, new cv.Vec3(30, 50, 85), -1, cv.LINE_AA);
       img.drawEllipse(center, axes, deg, 200, 340, new cv.Vec3(200, 200, 205), 2, cv.LINE_AA);
       mask.drawEllipse(center, new cv.Size(axes.width + 1, axes.height + 1), deg, 0, 360, white, -1);
     } else {
@@ -278,9 +283,15 @@ export class SyntheticRenderer {
       const w = 0.35 + Math.abs(d.u2) * 0.4;
       const e = (r: number, ang: number): [number, number] => [r * Math.cos(ang), r * Math.sin(ang)];
       // img is the clean belt here: pasting it through the mask removes the chunk
-      mask.drawFillPoly(
-        [this.poly(p, [e(0.22, a - w), e(0.22, a + w), e(0.9, a + w), e(0.9, a - w)])],
-        white,
+      const chunk = this.poly(p, [e(0.22, a - w), e(0.22, a + w), e(0.9, a + w), e(0.9, a - w)]);
+      mask.drawFillPoly([chunk], white);
+      // the fracture's fresh bright face along the break, inside the chunk (so inside the mask)
+      img.drawPolylines(
+        [chunk],
+        true,
+        new cv.Vec3(170, 210, 245),
+        Math.max(2, Math.round(p.size * 0.05)),
+        cv.LINE_AA,
       );
     }
   }
