@@ -46,10 +46,11 @@ def patch_loss(logits: torch.Tensor, target: torch.Tensor, grid: int) -> torch.T
 
 
 def peak_loss(layer_logits, image_logits: torch.Tensor) -> torch.Tensor:
-    """Stage 1: the image logit difference learns the map's peak (the largest patch logit difference,
-    mean over layers; the map's side gets no gradient from it). The CLS token learns slowly from one
-    label per image; the map learns fast from one label per patch, and its peak separates defective
-    from good images early, so it teaches the CLS token to look for the defect."""
+    """Stage 1: the image score learns the map's peak probability (sigmoid of the largest patch logit
+    difference, mean over layers; the map's side gets no gradient from it), as a soft label of a
+    binary cross-entropy, which leaves the image logits moderate at the graph's scale of 100. The CLS
+    token learns slowly from one label per image; the map learns fast from one label per patch, and
+    its peak separates defective from good images early, so it teaches the CLS token where to look."""
     mean = torch.stack(layer_logits).mean(0)
-    peak = (mean[:, :, 1] - mean[:, :, 0]).amax(dim=1).detach()
-    return F.smooth_l1_loss(image_logits[:, 1] - image_logits[:, 0], peak)
+    peak = torch.sigmoid((mean[:, :, 1] - mean[:, :, 0]).amax(dim=1)).detach()
+    return F.binary_cross_entropy_with_logits(image_logits[:, 1] - image_logits[:, 0], peak)

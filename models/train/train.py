@@ -111,7 +111,8 @@ def text_features(raw: torch.Tensor, n_normal: int) -> torch.Tensor:
     return F.normalize(torch.stack(states, dim=1), dim=-1)
 
 
-def forward(model: AdaClipGraph, image: torch.Tensor, tokens: torch.Tensor, n_normal: int, scale: float = 100.0):
+def forward(model: AdaClipGraph, image: torch.Tensor, tokens: torch.Tensor, n_normal: int, scale: float = 100.0,
+            image_scale: float = 100.0):
     """The graph's own pieces, returning what the loss needs: every output layer's patch logits
     [B,N,2] and the image logits [B,2] (scale u . t, the score without HSF; the graph's scale is 100).
     tokens [B,Q,T] holds
@@ -132,7 +133,10 @@ def forward(model: AdaClipGraph, image: torch.Tensor, tokens: torch.Tensor, n_no
     for head, tok in zip(model.patch_heads, layer_tokens):
         tl = head(tok)
         layer_logits.append((scale * (tl / tl.norm(dim=-1, keepdim=True))) @ t_cols)
-    image_logits = (scale * u.unsqueeze(1) @ t_cols).squeeze(1)
+    image_logits = (image_scale * u.unsqueeze(1) @ t_cols).squeeze(1)
+    # cosine of each image's normal and abnormal text features: near 1 (as from a random text
+    # tower) every map and score is near 0.5 and the vision side gets almost no gradient
+    forward.state_cosine = (t_cols[:, :, 0] * t_cols[:, :, 1]).sum(-1)
     return layer_logits, image_logits
 
 
@@ -204,6 +208,40 @@ def init_for_training(model: AdaClipGraph, seed: int) -> None:
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
 
 
+TEXT_TOWER = ('text.',)
+
+
+def separate_states(model: AdaClipGraph, train, tokens: ClassTokens, steps: int, lr: float, batch: int,
+                    rng: np.random.Generator) -> list:
+    """Stage 0, in place of CLIP's pretrained text tower: the text side alone (tower, static and
+    dynamic text prompts) learns to give each class's normal and abnormal sentences different
+    features (their cosine goes down). Without it the map's direction t_abnormal - t_normal starts
+    near 0 (cosine 0.94 at initialisation), and the patch loss, while the vision side cannot yet tell a
+    defect, pulls it to exactly 0 (the loss's minimum for a map that knows nothing): cosine 0.999 after
+    100 steps in every run that skipped it, and the map never learned a defect."""
+    cfg = model.cfg
+    params = [p for n, p in model.named_parameters()
+              if n.startswith(TEXT_TOWER) or n.startswith(('text_static_prompts', 'dynamic_text'))]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, betas=(0.9, 0.98))
+    kinds = sorted(set(train.kinds))
+    out = []
+    for step in range(steps):
+        idx = rng.choice(len(train.labels), size=batch, replace=False)
+        with torch.no_grad():
+            g = model.unprompted_pooled(torch.from_numpy(to_tensor_batch(train.images[idx])))
+        names = [kinds[i % len(kinds)] for i in range(batch)]  # every class in every step
+        dyn_t = torch.stack([lin(g) for lin in model.dynamic_text], dim=1)
+        t = text_features(model.encode_text(tokens.batch(names), dyn_t), cfg.n_normal_sentences)
+        cosine = (t[:, 0] * t[:, 1]).sum(-1).mean()
+        opt.zero_grad()
+        cosine.backward()
+        opt.step()
+        if (step + 1) % 10 == 0 or step + 1 == steps:
+            out.append({'step': step + 1, 'stateCos': round(float(cosine), 4)})
+            log(f'stage 0 (text): {json.dumps(out[-1])}')
+    return out
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data', required=True, help='comma-separated synth folders to train on (their test/ split)')
@@ -212,9 +250,18 @@ def parse_args(argv=None):
     p.add_argument('--kinds', default='nut,screw', help='part kinds to train on')
     p.add_argument('--arch', default=os.path.join(HERE, '..', 'export', 'archs', 'demo.json'))
     p.add_argument('--image-size', type=int, default=224)
+    p.add_argument('--text-steps', type=int, default=50,
+                   help='steps of stage 0: the text side learns to separate normal from abnormal sentences')
+    p.add_argument('--text-lr', type=float, default=5e-4, help='learning rate of stage 0')
+    p.add_argument('--train-text-tower', action='store_true',
+                   help='keep training the text tower after stage 0 (default: frozen, as CLIP is in AdaCLIP; '
+                        'the text prompts keep learning)')
     p.add_argument('--stage1-steps', type=int, default=400,
                    help='steps of stage 1 (in place of a pretrained CLIP): patch-level BCE at --stage1-scale')
     p.add_argument('--stage1-scale', type=float, default=10.0, help='logit scale of stage 1 (the graph has 100)')
+    p.add_argument('--image-scale', type=float, default=100.0,
+                   help="logit scale of the image score in every stage (the graph's: the score is used at 100; "
+                        'trained at the maps\' stage-1 scale it saturated at 100, every score 0 or 1)')
     p.add_argument('--steps', type=int, default=200, help="steps of stage 2: AdaCLIP's objective at scale 100")
     p.add_argument('--batch', type=int, default=16)
     p.add_argument('--lr', type=float, default=1e-3, help='peak learning rate of stage 1')
@@ -223,6 +270,9 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=20, help='warm-up steps at the start of each stage')
     p.add_argument('--sentences', type=int, default=4,
                    help='normal and abnormal prompt sentences sampled per step (0: all 48)')
+    p.add_argument('--separation', type=float, default=1.0,
+                   help="weight of the normal/abnormal text features' cosine in the loss (what CLIP's "
+                        'pretraining gives AdaCLIP: two states that differ)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--log-every', type=int, default=20)
@@ -254,7 +304,12 @@ def main(argv=None) -> int:
     model.train()
     n_params = sum(p.numel() for p in model.parameters())
     log(f'{n_params} parameters, token context {tokens.context}')
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay, betas=(0.9, 0.98))
+    text_history = separate_states(model, train, tokens, args.text_steps, args.text_lr, 4, rng)
+    if not args.train_text_tower:
+        for name, p in model.named_parameters():
+            if name.startswith(TEXT_TOWER):
+                p.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=args.weight_decay, betas=(0.9, 0.98))
     total = args.stage1_steps + args.steps
 
     def lr_at(step: int) -> float:
@@ -285,23 +340,24 @@ def main(argv=None) -> int:
         rows, n_normal = sentence_sample(cfg, args.sentences, rng)
         scale = args.stage1_scale if stage == 1 else 100.0
         layer_logits, image_logits = forward(model, x, tokens.batch([train.kinds[i] for i in idx], rows), n_normal,
-                                             scale)
+                                             scale, args.image_scale)
         cls = F.cross_entropy(image_logits, y)
         if stage == 1:
             seg = sum(patch_loss(z, gt, cfg.grid) for z in layer_logits)
             cls = cls + peak_loss(layer_logits, image_logits)
         else:
             seg = sum(map_loss(layer_probs(z, cfg.grid, cfg.image_size), gt) for z in layer_logits)
-        loss = seg + cls
+        separation = forward.state_cosine.mean()
+        loss = seg + cls + args.separation * separation
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         opt.step()
-        window.append((float(seg), float(cls)))
+        window.append((float(seg), float(cls), float(separation)))
         if (step + 1) % args.log_every == 0 or step + 1 == total:
-            s, c = np.mean(window, axis=0)
+            s, c, sep = np.mean(window, axis=0)
             elapsed = time.time() - t_train
-            entry = {'step': step + 1, 'stage': stage, 'seg': round(float(s), 4), 'cls': round(float(c), 4),
+            entry = {'step': step + 1, 'stage': stage, 'seg': round(float(s), 4), 'cls': round(float(c), 4), 'stateCos': round(float(sep), 3),
                      'lr': round(lr_at(step), 7), 'seconds': round(elapsed, 1),
                      'cpuSeconds': round(cpu_seconds() - t_cpu, 1)}
             window = []
@@ -330,12 +386,13 @@ def main(argv=None) -> int:
         'arch': cfg.name,
         'imageSize': cfg.image_size,
         'parameters': n_params,
-        'settings': {k: getattr(args, k) for k in ('stage1_steps', 'stage1_scale', 'steps', 'batch', 'lr', 'lr2',
+        'settings': {k: getattr(args, k) for k in ('text_steps', 'text_lr', 'train_text_tower', 'stage1_steps', 'stage1_scale', 'image_scale', 'steps', 'separation', 'batch', 'lr', 'lr2',
                                                    'weight_decay', 'warmup', 'sentences', 'seed', 'threads')},
         'seconds': {'wall': round(time.time() - t_wall, 1), 'cpu': round(cpu_seconds() - t_cpu, 1),
                     'training': round(time.time() - t_train, 1)},
         'machine': f'{platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}',
         'files': {os.path.basename(p): sha256_file(p) for p in (clip_path, adaclip_path)},
+        'textHistory': text_history,
         'history': history,
     }
     with open(os.path.join(args.out, f'{args.name}.json'), 'w', encoding='utf-8') as f:
