@@ -25,6 +25,8 @@ const MAD_TO_SD = 1.4826;
 const FLOOR_SD = 0.01;
 /** Thresholds are rounded up to this step, readable in a config and never below the rule's value. */
 const STEP = 1e-4;
+/** Below this, thresholds keep two significant digits instead (see roundUp). */
+const SMALL = 1e-3;
 
 export interface ThresholdDerivation {
   /** The (1 - targetFpr) quantile of the good values. */
@@ -130,7 +132,17 @@ function standardDeviation(xs: Float64Array): number {
 }
 
 function roundUp(x: number): number {
-  return Number((Math.ceil(x / STEP - 1e-9) * STEP).toFixed(4));
+  if (x >= SMALL || x <= 0) return Number((Math.ceil(x / STEP - 1e-9) * STEP).toFixed(4));
+  // a model sure of its good parts scores them near 0 (1e-13 for the demo model): a step of 1e-4
+  // put the threshold 10^8 times above them and missed a quarter of the defects (scores 1e-12 to
+  // 1e-4); two significant digits keep the rule's value, still rounded up
+  const step = 10 ** (Math.floor(Math.log10(x)) - 1);
+  return Number((Math.ceil(x / step - 1e-9) * step).toPrecision(2));
+}
+
+/** Shows a threshold or score: 4 decimals, or 2 significant digits below SMALL. */
+export function formatScore(x: number): string {
+  return x !== 0 && Math.abs(x) < SMALL ? x.toPrecision(2) : x.toFixed(4);
 }
 
 /** 0.01 -> "p99", 0.001 -> "p99.9". */

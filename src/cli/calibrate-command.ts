@@ -5,7 +5,7 @@ import { modelSchema, type CameraConfig, type Config } from '../config/schema.js
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { calibrate, CalibrationInputError, type CalibrationResult } from '../calibration/calibrate.js';
 import { writeCalibration } from '../calibration/config-writer.js';
-import { formatPct, percentileName, type ThresholdDerivation } from '../calibration/rule.js';
+import { formatPct, formatScore, percentileName, type ThresholdDerivation } from '../calibration/rule.js';
 import { sendThresholds } from '../calibration/send.js';
 import { demoModelLine } from '../model/demo-note.js';
 import { resolveMqttSettings, toClientOptions } from '../mqtt/client-options.js';
@@ -168,7 +168,7 @@ function formatProposal(r: CalibrationResult, p: Plan): string {
   const { proposal: pr } = r;
   const pct = percentileName(pr.targetFpr);
   const line = (name: string, d: ThresholdDerivation, what: string) =>
-    `  ${name} ${pct} ${d.quantile.toFixed(4)} + ${pr.marginSigmas} x sd ${d.sd.toFixed(4)} = ${d.threshold.toFixed(4)}   ` +
+    `  ${name} ${pct} ${formatScore(d.quantile)} + ${pr.marginSigmas} x sd ${formatScore(d.sd)} = ${formatScore(d.threshold)}   ` +
     `${what}: ${d.above}/${pr.images} (${formatPct(d.rate)})`;
   const t = pr.thresholds;
   return [

@@ -75,3 +75,16 @@ test('degenerate and bad input', () => {
   assert.equal(percentileName(0.001), 'p99.9');
   assert.equal(percentileName(0.05), 'p95');
 });
+
+test('scores near 0 (a model sure of its good parts): two significant digits, still rounded up', () => {
+  // 100 good scores 1e-13 .. 1e-11 (log-spaced), as the demo model gives its good parts
+  const scores = Array.from({ length: 100 }, (_, i) => 10 ** (-13 + (2 * i) / 99));
+  const p = proposeThresholds({ imageScores: scores, pixelMaxima: scores, targetFpr: 0.01, marginSigmas: 1 });
+  const want = p.image.quantile + p.image.margin;
+  assert.ok(want < 1e-10, `the rule's value ${want}`);
+  assert.ok(p.thresholds.image >= want, 'never below the rule');
+  assert.ok(p.thresholds.image <= want * 1.1, `${p.thresholds.image}: within one step of 2 significant digits`);
+  assert.equal(Number(p.thresholds.image.toPrecision(2)), p.thresholds.image);
+  // the step of 1e-4 it replaces would have put the threshold 10^7 times above every good score
+  assert.ok(p.thresholds.image < 1e-4);
+});
