@@ -83,6 +83,9 @@ fi
 #    where the exporter's torch is not installed.
 if [ -f models/export/make_demo_bundle.sh ] && [ "${SETUP_DEVICE:-0}" != 1 ]; then
   bash models/export/make_demo_bundle.sh
+  # 6. The demo cameras' thresholds, calibrated on good parts of the synthetic line only (checked
+  #    against the committed ones; rewritten only when the bundle changed)
+  bash scripts/calibrate-demo.sh
 fi
 
 say "done in $(( $(date +%s) - t0 )) s"
