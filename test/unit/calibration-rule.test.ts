@@ -83,7 +83,10 @@ test('scores near 0 (a model sure of its good parts): two significant digits, st
   const want = p.image.quantile + p.image.margin;
   assert.ok(want < 1e-10, `the rule's value ${want}`);
   assert.ok(p.thresholds.image >= want, 'never below the rule');
-  assert.ok(p.thresholds.image <= want * 1.1, `${p.thresholds.image}: within one step of 2 significant digits`);
+  assert.ok(
+    p.thresholds.image <= want * 1.1,
+    `${p.thresholds.image}: within one step of 2 significant digits`,
+  );
   assert.equal(Number(p.thresholds.image.toPrecision(2)), p.thresholds.image);
   // the step of 1e-4 it replaces would have put the threshold 10^7 times above every good score
   assert.ok(p.thresholds.image < 1e-4);
