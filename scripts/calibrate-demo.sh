@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Calibrates the demo's cameras (config/demo.yaml) on good parts only, the way a line is set up
-# (`adaclip-edge calibrate`, docs/calibration.md): 200 good parts of each camera's kind from the
+# (`adaclip-edge calibrate`, docs/calibration.md): 1000 good parts of each camera's kind from the
 # synthetic line at seed 7, a seed nothing else uses (training: 1; evaluation: 100 and 200; the demo
 # line itself: 11 and 12). Run by setup after the demo bundle is exported.
 #
@@ -14,7 +14,7 @@ CONFIG=config/demo.yaml
 BUNDLE=models/bundles/demo-synthetic
 STAMP=models/bundles/.demo-calibration.stamp # outside the bundle: every file inside is in its manifest
 SEED=7
-COUNT=200
+COUNT=1000
 say() { printf '\033[1m[calibrate-demo]\033[0m %s\n' "$*"; }
 
 if [ ! -f "$BUNDLE/manifest.json" ]; then
@@ -54,6 +54,6 @@ if diff <(grep -v '^ *at:' "$CONFIG") <(grep -v '^ *at:' "$copy") >/dev/null; th
   say "thresholds in $CONFIG confirmed"
 else
   cp "$copy" "$CONFIG"
-  say "thresholds in $CONFIG changed (a different bundle): written; review with git diff"
+  say "thresholds in $CONFIG changed (another bundle or calibration settings): written; review with git diff"
 fi
 stamp >"$STAMP"
