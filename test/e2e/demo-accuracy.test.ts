@@ -240,16 +240,18 @@ interface Numbers {
 
 const largestRegion = (r: Result) => [...r.regions].sort((a, b) => b.areaPx - a.areaPx)[0];
 
+const noNumbers = (): Numbers => ({
+  defective: 0,
+  detected: 0,
+  good: 0,
+  falseAlarms: 0,
+  ious: [],
+  unmappedIous: [],
+  anyVerdictIous: [],
+});
+
 function measure(truths: Truth[], results: Result[], s: Scenario): Numbers {
-  const n: Numbers = {
-    defective: 0,
-    detected: 0,
-    good: 0,
-    falseAlarms: 0,
-    ious: [],
-    unmappedIous: [],
-    anyVerdictIous: [],
-  };
+  const n = noNumbers();
   truths.forEach((t, i) => {
     const r = results[i];
     const ng = r.verdict === 'ng';
@@ -541,15 +543,7 @@ for (const scenario of [PLAIN, ROTATED]) {
             unmappedIous: [...a.unmappedIous, ...k.unmappedIous],
             anyVerdictIous: [...a.anyVerdictIous, ...k.anyVerdictIous],
           }),
-          {
-            defective: 0,
-            detected: 0,
-            good: 0,
-            falseAlarms: 0,
-            ious: [],
-            unmappedIous: [],
-            anyVerdictIous: [],
-          },
+          noNumbers(),
         ),
       );
       const line = (name: string, x: ReturnType<typeof summary>) =>
