@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { DashboardServer, type DashboardOptions } from '../../src/dashboard/server.js';
-import type { ApiDeps } from '../../src/dashboard/routes/deps.js';
 import type { DashboardSource, ServiceStatus } from '../../src/dashboard/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { hashPassword } from '../../src/util/password-hash.js';
+import { stubDashboardSource } from '../helpers/dashboard-source.js';
 
 const FAST = { ln: 10, r: 8, p: 1 };
 
@@ -38,13 +38,8 @@ function fakeSource(calls: string[]): DashboardSource {
       },
     ],
   });
-  const api: ApiDeps = {
-    status,
+  return stubDashboardSource(status, {
     cameraIds: () => ['cam1'],
-    acknowledge: () => {
-      throw new Error('unused');
-    },
-    review: () => Promise.reject(new Error('unused')),
     suspend: (id, _o, origin) => {
       calls.push(`suspend ${id} by ${origin.user ?? origin.door}`);
       return {
@@ -54,21 +49,7 @@ function fakeSource(calls: string[]): DashboardSource {
         door: 'dashboard',
       };
     },
-    resume: () => true,
-    setThresholds: () => ({}),
-    liveFrame: () => undefined,
-    readiness: () => ({ ready: true, reasons: [] }) as unknown as ReturnType<ApiDeps['readiness']>,
-    subscribe: () => () => undefined,
-    statusIntervalMs: 60_000,
-  };
-  return {
-    status,
-    trigger: () => ({ refused: 'not a trigger camera' }),
-    snapshotFile: () => undefined,
-    metricsText: async () => 'm 1\n',
-    metricsContentType: 'text/plain',
-    api,
-  };
+  });
 }
 
 async function server(o: Partial<DashboardOptions> = {}) {

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DashboardServer } from '../../src/dashboard/server.js';
 import { eventDetailPage } from '../../src/dashboard/pages/detail-pages.js';
-import type { ApiDeps } from '../../src/dashboard/routes/deps.js';
 import type { DashboardSource, ServiceStatus } from '../../src/dashboard/types.js';
 import type { ModelProvenance } from '../../src/events/provenance.js';
 import { createLogger } from '../../src/util/log.js';
 import { CONTEXT } from '../helpers/documents.js';
+import { stubDashboardSource } from '../helpers/dashboard-source.js';
 import { buildEvent } from '../../src/events/anomaly-event.js';
 
 const NOTE = 'trained on the synthetic line only, not the released AdaCLIP weights';
@@ -25,30 +25,7 @@ function source(model: ServiceStatus['model']): DashboardSource {
     mqtt: { connected: true, url: 'mqtt://x' },
     cameras: [],
   });
-  const unused = () => {
-    throw new Error('unused');
-  };
-  const api: ApiDeps = {
-    status,
-    cameraIds: () => [],
-    acknowledge: unused,
-    review: () => Promise.reject(new Error('unused')),
-    suspend: unused,
-    resume: () => true,
-    setThresholds: () => ({}),
-    liveFrame: () => undefined,
-    readiness: () => ({ ready: true, reasons: [] }) as unknown as ReturnType<ApiDeps['readiness']>,
-    subscribe: () => () => undefined,
-    statusIntervalMs: 60_000,
-  };
-  return {
-    status,
-    trigger: () => ({ refused: 'not a trigger camera' }),
-    snapshotFile: () => undefined,
-    metricsText: async () => 'm 1\n',
-    metricsContentType: 'text/plain',
-    api,
-  };
+  return stubDashboardSource(status);
 }
 
 async function pageOf(model: ServiceStatus['model'], path = '/'): Promise<string> {
