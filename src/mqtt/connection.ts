@@ -96,6 +96,11 @@ export class MqttConnection extends EventEmitter<{
       clean: this.opts.clean ?? true,
       reconnectPeriod: backoff.initialMs,
       resubscribe: true,
+      // QoS 0 (snapshots, stats, Sparkplug data) while offline fails at once instead of waiting in
+      // mqtt.js's memory for a reconnect: a caller awaiting it (the snapshot send after a result)
+      // held the whole pipeline for as long as the broker was down. What must survive an outage
+      // goes through the outbox at QoS 1.
+      queueQoSZero: false,
     };
     if (this.opts.will) options.will = { ...this.opts.will, payload: Buffer.from(this.opts.will.payload) };
     if (s.protocolVersion === 5 && options.clean === false) {
@@ -251,7 +256,7 @@ export function describeMqttError(err: Error & { code?: string | number }, s: Re
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     p.then(

@@ -8,7 +8,7 @@ import type { Logger } from '../util/log.js';
 import { resolveMqttSettings } from './client-options.js';
 import { CommandPolicy } from '../operator/command-policy.js';
 import { CommandRouter, type CommandHandlers, type CommandResponse } from './commands.js';
-import { MqttConnection, type ConnectionState } from './connection.js';
+import { MqttConnection, withTimeout, type ConnectionState } from './connection.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import {
   DurableOutbox,
@@ -19,6 +19,9 @@ import {
 } from './outbox.js';
 import { OutboxPublisher, type DeliveredInfo } from './outbox-publisher.js';
 import { STATE_EXPIRY_S, Topics, isValidFilter, topicMatches } from './topics.js';
+
+/** How long a snapshot JPEG may take to be written to the socket before it is given up. */
+const SNAPSHOT_SEND_MS = 2000;
 
 /** Until src/events defines AnomalyEvent: any JSON document with a sortable unique id and a camera. */
 export interface PublishableEvent {
@@ -360,11 +363,19 @@ export class MqttLink extends EventEmitter<{
   async publishSnapshot(cameraId: string, eventId: string, jpeg: Buffer): Promise<boolean> {
     const topic = this.topics.snapshot(cameraId);
     if (!this.connection?.connected) return false;
-    await this.connection.publish(topic, jpeg, {
-      qos: 0,
-      properties: { contentType: 'image/jpeg', userProperties: { eventId } },
-    });
-    return true;
+    // Best effort (the JPEG is on disk, the event or result names it): a send that is not written
+    // within SNAPSHOT_SEND_MS (a connection dying under it) is given up, so it never holds the
+    // pipeline, which awaits it for back-pressure on a slow link.
+    return withTimeout(
+      this.connection.publish(topic, jpeg, {
+        qos: 0,
+        properties: { contentType: 'image/jpeg', userProperties: { eventId } },
+      }),
+      SNAPSHOT_SEND_MS,
+    ).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
