@@ -3,7 +3,7 @@
 // edited file is validated against the schema before it replaces the old one (atomically: a crash
 // leaves the old file or the new one, never half of one).
 import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { isMap, isSeq, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { configSchema, type Calibration } from '../config/schema.js';
 
 export interface CalibratedThresholds {
@@ -32,8 +32,17 @@ export function writeCalibration(
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(`${file}: YAML syntax: ${doc.errors[0].message.split('\n')[0]}`);
   const i = cameraIndex(doc, cameraId, file);
-  for (const key of ['image', 'clear', 'pixel'] as const)
-    doc.setIn(['cameras', i, 'thresholds', key], thresholds[key]);
+  for (const key of ['image', 'clear', 'pixel'] as const) {
+    const path = ['cameras', i, 'thresholds', key];
+    const node = doc.getIn(path, true);
+    if (isScalar(node)) {
+      // the node keeps its comment; not its number format: 0.2375 written where 9.6e-11 stood came
+      // out as 2.375e-1
+      node.value = thresholds[key];
+      node.format = undefined;
+      node.minFractionDigits = undefined;
+    } else doc.setIn(path, thresholds[key]);
+  }
   doc.setIn(['cameras', i, 'calibration'], doc.createNode({ ...record }));
   // the schema only: secrets (mqtt.passwordFile) are the service's to read, not ours
   const check = configSchema.safeParse(doc.toJS());

@@ -3,15 +3,25 @@
 // good ones it degenerates (older releases pick the minimum score, so every frame alarms; current
 // ones the maximum, with no room for the next part that scores a little higher).
 //
-// The rule, for the image score and, separately, for each image's highest smoothed-map value:
+// The rule, for the image score and, separately, for each image's highest smoothed-map value (the
+// image score on its log-odds z = ln(s / (1 - s)), the scale the model computes it on; the map maxima
+// as they are, see below):
 // - q, the (1 - targetFpr) quantile of the good images: at most floor(targetFpr * n) of them lie
 //   above it, the false-alarm budget spent on the calibration set itself;
-// - plus a margin of `marginSigmas` robust standard deviations of the good values (1.4826 * median
+// - plus a margin of `marginSigmas` robust standard deviations of the good log-odds (1.4826 * median
 //   absolute deviation; unlike the plain standard deviation it is not inflated by the few high good
 //   values in the tail that q is about). The margin is there because q is itself an estimate (its
 //   standard error for a normal tail at 1 % is about 0.27 sd with 200 images and 0.53 sd with 50) and
 //   because light, dust and wear drift the scores after calibration. It costs recall only where
-//   defects score within a margin of the good parts, which `eval` shows;
+//   defects score within a margin of the good parts, which `eval` shows. Why log-odds: near 0.5 they
+//   are the score up to a factor (the margin is what a linear rule gives), but a model sure of its
+//   good parts scores them 1e-13 to 1e-10, where the linear spread is 1e-12 and the margin was no
+//   margin at all: the demo's nut camera, calibrated on 1000 good parts, raised 2.8 % false alarms
+//   on held-out good parts at the bare p99. The map maxima stay on their own scale: on the demo
+//   model 95 % of good maps underflow to exactly 0 (float32), a point mass whose log-odds spread
+//   is that of the float format, not of the parts (one sd put the threshold at 0.9998); as they are,
+//   the spread is that of the few good maps with a response, and the threshold is at least
+//   MIN_PIXEL_THRESHOLD;
 // - clear (hysteresis) halfway up the margin, q + margin / 2: every calibration image at or below q
 //   clears an alarm, and a score hovering at the alarm threshold does not raise and clear it in turn.
 // Per-image maxima of the map, not single pixels, set thresholds.pixel: a region appears when any
@@ -21,18 +31,34 @@ export const DEFAULT_TARGET_FPR = 0.01;
 export const DEFAULT_MARGIN_SIGMAS = 1;
 /** Scale of the median absolute deviation to a normal distribution's standard deviation. */
 const MAD_TO_SD = 1.4826;
-/** The spread when every good value is the same (scores live in [0, 1]). */
-const FLOOR_SD = 0.01;
+/** The spread (log-odds) when every good value is the same: about 0.01 of score at 0.5. */
+const FLOOR_SD = 0.04;
+/** The same for the map maxima, which are taken as they are (see the header). */
+const FLOOR_SD_LINEAR = 0.01;
+/**
+ * Values are clamped into [EPS, ONE_MINUS] before the log-odds, float32's range (scores and maps are
+ * float32): below its smallest normal number a value is an underflow (the demo model's good maps are
+ * exactly 0 almost everywhere), and 0 and 1 must stay finite.
+ */
+const EPS = 2 ** -126;
+const ONE_MINUS = 1 - 2 ** -24;
+/**
+ * thresholds.pixel is never below this: a map value under 1 % is the model saying "normal" 99 to 1.
+ * Where good maps are 0 (underflow) the rule has no spread to go on and would propose 1e-38, and
+ * every pixel of a defect's smoothed halo would join its region.
+ */
+export const MIN_PIXEL_THRESHOLD = 0.01;
 /** Thresholds are rounded up to this step, readable in a config and never below the rule's value. */
 const STEP = 1e-4;
 /** Below this, thresholds keep two significant digits instead (see roundUp). */
 const SMALL = 1e-3;
 
 export interface ThresholdDerivation {
-  /** The (1 - targetFpr) quantile of the good values. */
+  /** The (1 - targetFpr) quantile of the good values (a score). */
   quantile: number;
-  /** Robust standard deviation of the good values (or its fallback). */
+  /** Robust standard deviation of the good values (image scores: of their log-odds), or its fallback. */
   sd: number;
+  /** marginSigmas * sd, on the same scale. */
   margin: number;
   threshold: number;
   /** Good images at or above the threshold, and their share. */
@@ -68,9 +94,18 @@ export function proposeThresholds(o: {
     throw new Error(`calibration: targetFpr must be in (0, 1), got ${targetFpr}`);
   if (!(k >= 0 && Number.isFinite(k))) throw new Error(`calibration: marginSigmas must be >= 0, got ${k}`);
   const warnings: string[] = [];
-  const image = derive(o.imageScores, targetFpr, k, 'image scores', warnings);
-  const pixel = derive(o.pixelMaxima, targetFpr, k, 'map maxima', warnings);
-  const clear = Math.min(image.threshold, roundUp(image.quantile + image.margin / 2));
+  const image = derive(o.imageScores, targetFpr, k, 'image scores', warnings, 'log-odds');
+  const pixel = derive(o.pixelMaxima, targetFpr, k, 'map maxima', warnings, 'linear');
+  if (pixel.threshold < MIN_PIXEL_THRESHOLD) {
+    warnings.push(
+      `the rule's map threshold ${formatScore(pixel.threshold)} is below the floor ${MIN_PIXEL_THRESHOLD}: ` +
+        `thresholds.pixel is ${MIN_PIXEL_THRESHOLD} (good maps stay far below it)`,
+    );
+    pixel.threshold = MIN_PIXEL_THRESHOLD;
+    pixel.above = countAtOrAbove(o.pixelMaxima, MIN_PIXEL_THRESHOLD);
+    pixel.rate = pixel.above / n;
+  }
+  const clear = Math.min(image.threshold, roundUp(sigmoid(logit(image.quantile) + image.margin / 2)));
   const pct = percentileName(targetFpr);
   if (n < Math.ceil(1 / targetFpr))
     warnings.push(
@@ -84,7 +119,7 @@ export function proposeThresholds(o: {
     images: n,
     targetFpr,
     marginSigmas: k,
-    rule: `${pct} of good images + ${k} robust sd (1.4826 MAD); clear at ${pct} + half the margin`,
+    rule: `${pct} of good images + ${k} robust sd (1.4826 MAD; image scores on their log-odds, map maxima >= ${MIN_PIXEL_THRESHOLD}); clear at ${pct} + half the margin`,
     warnings,
   };
 }
@@ -95,29 +130,50 @@ function derive(
   k: number,
   what: string,
   warnings: string[],
+  scale: 'log-odds' | 'linear',
 ): ThresholdDerivation {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
   if (!sorted.every(Number.isFinite))
     throw new Error(`calibration: the ${what} include a value that is not finite`);
+  if (sorted[0] < 0 || sorted[n - 1] > 1)
+    throw new Error(`calibration: the ${what} must lie in [0, 1], got ${sorted[0]} .. ${sorted[n - 1]}`);
   // at most `allowed` good values lie strictly above sorted[n - 1 - allowed]
   const allowed = Math.floor(targetFpr * n + 1e-9);
   const quantile = sorted[n - 1 - allowed];
-  const med = median(sorted);
-  let sd = MAD_TO_SD * median(Float64Array.from(sorted, (v) => Math.abs(v - med)).sort());
-  if (sd === 0) sd = standardDeviation(sorted);
-  if (sd === 0) sd = FLOOR_SD;
+  const to = scale === 'log-odds' ? logit : (v: number) => v;
+  const from = scale === 'log-odds' ? sigmoid : (v: number) => v;
+  const z = Float64Array.from(sorted, to); // sorted too: the log-odds are monotonic
+  const med = median(z);
+  let sd = MAD_TO_SD * median(Float64Array.from(z, (v) => Math.abs(v - med)).sort());
+  if (sd === 0) sd = standardDeviation(z);
+  if (sd === 0) sd = scale === 'log-odds' ? FLOOR_SD : FLOOR_SD_LINEAR;
   const margin = k * sd;
-  let threshold = roundUp(quantile + margin);
-  if (threshold > 1) {
+  let threshold = roundUp(from(to(quantile) + margin));
+  if (threshold >= 1) {
     warnings.push(
-      `the good ${what} reach ${quantile.toFixed(4)}: the rule asks for ${(quantile + margin).toFixed(4)}, above 1, so 1 is proposed (only a score of exactly 1 alarms)`,
+      `the good ${what} reach ${formatScore(quantile)}: the rule's value rounds up to 1, so only a score of exactly 1 alarms`,
     );
     threshold = 1;
   }
-  let above = 0;
-  for (let i = 0; i < n; i++) if (sorted[i] >= threshold) above++;
+  const above = countAtOrAbove(sorted, threshold);
   return { quantile, sd, margin, threshold, above, rate: above / n };
+}
+
+function countAtOrAbove(values: ArrayLike<number>, threshold: number): number {
+  let above = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] >= threshold) above++;
+  return above;
+}
+
+/** ln(s / (1 - s)), with s clamped so that 0 and 1 give finite values. */
+export function logit(s: number): number {
+  const c = Math.min(Math.max(s, EPS), ONE_MINUS);
+  return Math.log(c) - Math.log1p(-c);
+}
+
+export function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
 function median(sorted: Float64Array): number {

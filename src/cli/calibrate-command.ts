@@ -167,13 +167,13 @@ export async function calibrateCommand(o: CalibrateCommandOptions): Promise<numb
 function formatProposal(r: CalibrationResult, p: Plan): string {
   const { proposal: pr } = r;
   const pct = percentileName(pr.targetFpr);
-  const line = (name: string, d: ThresholdDerivation, what: string) =>
-    `  ${name} ${pct} ${formatScore(d.quantile)} + ${pr.marginSigmas} x sd ${formatScore(d.sd)} = ${formatScore(d.threshold)}   ` +
+  const line = (name: string, d: ThresholdDerivation, what: string, scale = '') =>
+    `  ${name} ${pct} ${formatScore(d.quantile)} + ${pr.marginSigmas} x sd ${formatScore(d.sd)}${scale} = ${formatScore(d.threshold)}   ` +
     `${what}: ${d.above}/${pr.images} (${formatPct(d.rate)})`;
   const t = pr.thresholds;
   return [
     `calibrated "${p.className}" on ${pr.images} good images (bundle ${r.bundle.dir}, HSF ${r.hsf}${p.camera ? `, camera ${p.camera.id}'s ROI and rotation` : ''})`,
-    line('image score ', pr.image, 'false alarms on these images'),
+    line('image score ', pr.image, 'false alarms on these images', ' (log-odds)'),
     line('map maximum ', pr.pixel, 'images with a region on them'),
     `  proposed (target ${formatPct(pr.targetFpr)} false alarms per image):`,
     `    thresholds: { image: ${t.image}, clear: ${t.clear}, pixel: ${t.pixel} }`,

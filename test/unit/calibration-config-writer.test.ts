@@ -66,6 +66,13 @@ test('the thresholds and the record go into the one camera; comments and the res
   assert.deepEqual(conveyor.calibration, record);
   assert.equal(statSync(file).mode & 0o777, 0o640, 'file mode kept');
   assert.deepEqual(readdirSync(dir), ['line.yaml'], 'no temporary file left');
+
+  // a value written where a tiny one stood is written plainly, not in the old one's exponent form
+  writeCalibration(file, 'conveyor', { image: 9.6e-11, clear: 9.5e-11, pixel: 0.01 }, record);
+  writeCalibration(file, 'conveyor', { image: 0.2375, clear: 0.1906, pixel: 0.01 }, record);
+  const again = readFileSync(file, 'utf8');
+  assert.match(again, /^ {6}image: 0\.2375 # hand-picked$/m, again);
+  assert.match(again, /^ {6}clear: 0\.1906$/m, again);
 });
 
 test('an unknown camera or a config the edit would leave invalid is refused, the file untouched', () => {
