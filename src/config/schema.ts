@@ -184,6 +184,12 @@ export const cameraSchema = z
     source: sourceSchema,
     roi: roiSchema.optional(),
     rotate: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).default(0),
+    regionExtent: z
+      .enum(['threshold', 'half-max'])
+      .default('half-max')
+      .describe(
+        "what a region's box measures: half-max, its pixels at or above half its peak (tight on a small defect, whose smoothed halo reaches a low thresholds.pixel far around it); threshold, every pixel at or above thresholds.pixel",
+      ),
     admission: admissionSchema,
     thresholds: thresholdsSchema,
     calibration: calibrationSchema.optional(),

@@ -8,7 +8,7 @@ import type { Logger } from '../util/log.js';
 import type { StageTimings } from '../util/timings.js';
 import type { Detection } from './detection.js';
 import type { MapSource, Rect, Rotation } from '../geometry/map-to-frame.js';
-import { DEFAULT_MAX_REGIONS, extractRegions } from './regions.js';
+import { DEFAULT_MAX_REGIONS, extractRegions, type RegionExtent } from './regions.js';
 import { silencingProblems } from '../config/silencing.js';
 import { severityOf, validateSeverityLevels, type Severity, type SeverityLevels } from './severity.js';
 import { TemporalFilter, type TemporalConfig, type Transition } from './temporal.js';
@@ -26,6 +26,8 @@ export interface DecisionCamera {
   id: string;
   className: string;
   rotate?: Rotation;
+  /** What a region's box measures (regions.ts); default 'threshold'. */
+  regionExtent?: RegionExtent;
   thresholds: { image: number; pixel: number; clear?: number; minRegionAreaPct: number };
   decision: TemporalConfig & { severity: SeverityLevels };
   /** Thresholds and a cooldown that would silence the camera are allowed (silencing.ts). */
@@ -128,6 +130,7 @@ export class Decider {
   private readonly decision: TemporalConfig & { severity: SeverityLevels };
   private alarm?: AlarmState;
   private readonly rotate: Rotation;
+  private readonly regionExtent: RegionExtent;
   private readonly now: () => number;
   private readonly allowDisable: boolean;
 
@@ -146,6 +149,7 @@ export class Decider {
       throw new SettingError(`${cooldown[0].key}: ${cooldown[0].problem} (allowDisable: true allows it)`);
     this.className = parseClassName(camera.className);
     this.rotate = camera.rotate ?? 0;
+    this.regionExtent = camera.regionExtent ?? 'threshold';
     validateSeverityLevels(camera.decision.severity);
     this.decision = {
       k: camera.decision.k,
@@ -221,6 +225,7 @@ export class Decider {
       pixelThreshold: th.pixel,
       minAreaPct: th.minRegionAreaPct,
       maxRegions: this.opts.maxRegions ?? DEFAULT_MAX_REGIONS,
+      extent: this.regionExtent,
     });
     const anomalous = input.score >= th.image;
     const severity = severityOf(input.score, this.decision.severity);

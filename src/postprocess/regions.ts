@@ -18,7 +18,19 @@ export interface RegionOptions {
   minAreaPct: number;
   /** Keep at most this many regions (highest max score first) so events stay small. */
   maxRegions?: number;
+  /**
+   * What a region's box, area, centroid and mean score describe (default 'threshold'):
+   * - 'threshold': every pixel of the component, at or above pixelThreshold;
+   * - 'half-max': the component's pixels at or above half its peak (and pixelThreshold), the full
+   *   width at half maximum. The smoothed map spreads a small defect into a halo that reaches a low
+   *   pixelThreshold far around it; measured on the demo model's held-out nuts, boxes at the
+   *   calibrated 0.01 overlapped their defect with IoU >= 0.3 for 38 %, at half maximum for 85 %.
+   *   Which components are regions (pixelThreshold, minAreaPct) does not change.
+   */
+  extent?: RegionExtent;
 }
+
+export type RegionExtent = 'threshold' | 'half-max';
 
 export interface RegionResult {
   /** Regions that passed the area filter, highest max score first, at most maxRegions. */
@@ -153,28 +165,99 @@ function labelBand(ctx: LabelContext, y0: number, y1: number, out: Region[]): nu
     }
   }
 
+  const half =
+    opts.extent === 'half-max'
+      ? halfMaxExtents(map, mapSize, lab, bw, bh, minX, minY, count, maxScore, opts.pixelThreshold)
+      : undefined;
   for (let l = 1; l < count; l++) {
     // stats and centroids are relative to the labelled box
-    const left = st[l * 5] + minX;
-    const top = st[l * 5 + 1] + minY;
-    const width = st[l * 5 + 2];
-    const height = st[l * 5 + 3];
     const area = st[l * 5 + 4];
     const areaPct = (area / n) * 100;
     if (areaPct < opts.minAreaPct) continue;
-    const box = mapRectToFrame({ x: left, y: top, width, height }, mapSize, src);
+    let rect = { x: st[l * 5] + minX, y: st[l * 5 + 1] + minY, width: st[l * 5 + 2], height: st[l * 5 + 3] };
     // OpenCV's centroid is in pixel-index coordinates: the centre of pixel j is j + 0.5 on our edges.
-    const c = mapPointToFrame(cen[l * 2] + minX + 0.5, cen[l * 2 + 1] + minY + 0.5, mapSize, src);
+    let cx = cen[l * 2] + minX + 0.5;
+    let cy = cen[l * 2 + 1] + minY + 0.5;
+    let measured = area;
+    let mean = sumScore[l] / area;
+    if (half) {
+      const h = half[l];
+      rect = { x: h.minX, y: h.minY, width: h.maxX - h.minX + 1, height: h.maxY - h.minY + 1 };
+      cx = h.sumX / h.count + 0.5;
+      cy = h.sumY / h.count + 0.5;
+      measured = h.count;
+      mean = h.sum / h.count;
+    }
+    const box = mapRectToFrame(rect, mapSize, src);
+    const c = mapPointToFrame(cx, cy, mapSize, src);
     out.push({
       ...box,
-      areaPx: Math.round(area * perPixel),
-      areaPct: round(areaPct, 4),
+      areaPx: Math.round(measured * perPixel),
+      areaPct: round((measured / n) * 100, 4),
       maxScore: maxScore[l],
-      meanScore: sumScore[l] / area,
+      meanScore: mean,
       centroid: { x: round(c.x, 2), y: round(c.y, 2) },
     });
   }
   return defective;
+}
+
+interface Extent {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+  count: number;
+  sumX: number;
+  sumY: number;
+  sum: number;
+}
+
+/** Per label, the map-pixel box and sums of its pixels at or above max(threshold, peak / 2). */
+function halfMaxExtents(
+  map: Float32Array,
+  mapSize: number,
+  lab: Int32Array,
+  bw: number,
+  bh: number,
+  minX: number,
+  minY: number,
+  count: number,
+  maxScore: Float64Array,
+  threshold: number,
+): Extent[] {
+  const ext: Extent[] = Array.from({ length: count }, () => ({
+    minX: Infinity,
+    minY: Infinity,
+    maxX: -1,
+    maxY: -1,
+    count: 0,
+    sumX: 0,
+    sumY: 0,
+    sum: 0,
+  }));
+  const level = Float64Array.from(maxScore, (m) => Math.max(threshold, m / 2));
+  for (let y = 0; y < bh; y++) {
+    const row = (y + minY) * mapSize + minX;
+    for (let x = 0; x < bw; x++) {
+      const l = lab[y * bw + x];
+      if (l === 0) continue;
+      const v = map[row + x];
+      if (v < level[l]) continue;
+      const e = ext[l];
+      const gx = x + minX;
+      const gy = y + minY;
+      if (gx < e.minX) e.minX = gx;
+      if (gx > e.maxX) e.maxX = gx;
+      if (gy < e.minY) e.minY = gy;
+      if (gy > e.maxY) e.maxY = gy;
+      e.count++;
+      e.sumX += gx;
+      e.sumY += gy;
+      e.sum += v;
+    }
+  }
+  return ext; // every label has its peak pixel, so count >= 1
 }
 
 function round(v: number, digits: number): number {

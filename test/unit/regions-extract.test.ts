@@ -138,3 +138,37 @@ test('bad maps and geometry are rejected with errors naming the problem', () => 
   };
   assert.doesNotThrow(() => extractRegions(paint(S, []), S, rotated, opts));
 });
+
+test('half-max extent: the box of a peak inside its low halo, and of each peak on its own level', () => {
+  // a core (0.9) inside a halo (0.2) that reaches the pixel threshold 0.1; a second, weak
+  // component (peak 0.3 over 0.16) is measured at its own half maximum 0.15: all of it
+  const src: MapSource = { width: S, height: S, roi: { x: 0, y: 0, width: S, height: S } };
+  const halo: Paint = { x: 10, y: 10, w: 20, h: 16, value: 0.2 };
+  const core: Paint = { x: 18, y: 14, w: 4, h: 3, value: 0.9 };
+  const weak: Paint = { x: 44, y: 40, w: 8, h: 6, value: 0.16 };
+  const map = paint(S, [halo, core, weak], 0);
+  map[42 * S + 47] = 0.3;
+  const opts = { pixelThreshold: 0.1, minAreaPct: 0 };
+  const whole = extractRegions(map, S, src, opts).regions;
+  const tight = extractRegions(map, S, src, { ...opts, extent: 'half-max' }).regions;
+  assert.deepEqual(
+    whole.map((r) => [r.x, r.y, r.width, r.height, r.areaPx]),
+    [
+      [halo.x, halo.y, halo.w, halo.h, halo.w * halo.h],
+      [weak.x, weak.y, weak.w, weak.h, weak.w * weak.h],
+    ],
+  );
+  assert.deepEqual(
+    tight.map((r) => [r.x, r.y, r.width, r.height, r.areaPx]),
+    [
+      [core.x, core.y, core.w, core.h, core.w * core.h],
+      [weak.x, weak.y, weak.w, weak.h, weak.w * weak.h],
+    ],
+  );
+  // the core's centroid and mean are its own; the peak is the component's either way
+  assert.deepEqual(tight[0].centroid, { x: core.x + core.w / 2, y: core.y + core.h / 2 });
+  assert.ok(Math.abs(tight[0].meanScore - 0.9) < 1e-6);
+  assert.equal(tight[0].maxScore, whole[0].maxScore);
+  // the set of regions is the same: only what each one measures changed
+  assert.equal(tight.length, whole.length);
+});
