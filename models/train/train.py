@@ -42,6 +42,7 @@ from bundle import write_bytes_only_vocab  # noqa: E402
 from checkpoint import round_like_export, save, sha256_file  # noqa: E402
 from clip_bpe import ClipBpe, prompt_tokens  # noqa: E402
 from data import load_folders, to_tensor_batch  # noqa: E402
+from hsf_train import fuse, hsf_feature  # noqa: E402
 from losses import map_loss, patch_loss, peak_loss  # noqa: E402
 from metrics import auroc  # noqa: E402
 
@@ -112,9 +113,10 @@ def text_features(raw: torch.Tensor, n_normal: int) -> torch.Tensor:
 
 
 def forward(model: AdaClipGraph, image: torch.Tensor, tokens: torch.Tensor, n_normal: int, scale: float = 100.0,
-            image_scale: float = 100.0):
+            image_scale: float = 100.0, hsf: bool = False):
     """The graph's own pieces, returning what the loss needs: every output layer's patch logits
-    [B,N,2] and the image logits [B,2] (scale u . t, the score without HSF; the graph's scale is 100).
+    [B,N,2] and the image logits [B,2] (scale u . t, the score without HSF, or with hsf scale u' . t,
+    the product's score; the graph's scale is 100).
     tokens [B,Q,T] holds
     n_normal normal sentences, then abnormal ones (all 48, or a sample of them while training)."""
     cfg = model.cfg
@@ -129,10 +131,13 @@ def forward(model: AdaClipGraph, image: torch.Tensor, tokens: torch.Tensor, n_no
     u = model.cls_head(pooled)
     u = u / u.norm(dim=-1, keepdim=True)
     t_cols = text_features(model.encode_text(tokens, dyn_t), n_normal).transpose(1, 2)  # [B,D,2]
-    layer_logits = []
+    layer_logits, proj = [], []
     for head, tok in zip(model.patch_heads, layer_tokens):
         tl = head(tok)
-        layer_logits.append((scale * (tl / tl.norm(dim=-1, keepdim=True))) @ t_cols)
+        proj.append(tl / tl.norm(dim=-1, keepdim=True))
+        layer_logits.append((scale * proj[-1]) @ t_cols)
+    if hsf:
+        u = fuse(u, hsf_feature(proj, layer_logits, cfg.k_clusters, cfg.top_k), cfg.hsf_alpha)
     image_logits = (image_scale * u.unsqueeze(1) @ t_cols).squeeze(1)
     # cosine of each image's normal and abnormal text features: near 1 (as from a random text
     # tower) every map and score is near 0.5 and the vision side gets almost no gradient
@@ -160,14 +165,14 @@ def augment(x: np.ndarray, m: np.ndarray, rng: np.random.Generator):
 
 
 @torch.no_grad()
-def validate(model: AdaClipGraph, val, tokens: ClassTokens, batch: int) -> dict:
+def validate(model: AdaClipGraph, val, tokens: ClassTokens, batch: int, hsf: bool = False) -> dict:
     model.eval()
     cfg = model.cfg
     scores, maps, peaks = [], [], []
     for i in range(0, len(val.labels), batch):
         x = torch.from_numpy(to_tensor_batch(val.images[i:i + batch]))
         layer_logits, image_logits = forward(model, x, tokens.batch(val.kinds[i:i + batch]),
-                                             cfg.n_normal_sentences)
+                                             cfg.n_normal_sentences, hsf=hsf)
         scores.append(torch.softmax(image_logits, dim=-1)[:, 1].numpy())
         mean = torch.stack(layer_logits).mean(0)
         diff = (mean[:, :, 1] - mean[:, :, 0]).reshape(-1, 1, cfg.grid, cfg.grid)
@@ -263,6 +268,10 @@ def parse_args(argv=None):
                    help="logit scale of the image score in every stage (the graph's: the score is used at 100; "
                         'trained at the maps\' stage-1 scale it saturated at 100, every score 0 or 1)')
     p.add_argument('--steps', type=int, default=200, help="steps of stage 2: AdaCLIP's objective at scale 100")
+    p.add_argument('--hsf-train', action='store_true',
+                   help="the image score in training and validation with HSF, as the product computes it (hsf_train.py)")
+    p.add_argument('--image-label-smoothing', type=float, default=0.0,
+                   help='label smoothing of the image score\'s cross-entropy: bounds how sure it gets of a good part')
     p.add_argument('--batch', type=int, default=16)
     p.add_argument('--lr', type=float, default=1e-3, help='peak learning rate of stage 1')
     p.add_argument('--lr2', type=float, default=3e-4, help='peak learning rate of stage 2')
@@ -340,8 +349,8 @@ def main(argv=None) -> int:
         rows, n_normal = sentence_sample(cfg, args.sentences, rng)
         scale = args.stage1_scale if stage == 1 else 100.0
         layer_logits, image_logits = forward(model, x, tokens.batch([train.kinds[i] for i in idx], rows), n_normal,
-                                             scale, args.image_scale)
-        cls = F.cross_entropy(image_logits, y)
+                                             scale, args.image_scale, args.hsf_train)
+        cls = F.cross_entropy(image_logits, y, label_smoothing=args.image_label_smoothing)
         if stage == 1:
             seg = sum(patch_loss(z, gt, cfg.grid) for z in layer_logits)
             cls = cls + peak_loss(layer_logits, image_logits)
@@ -362,11 +371,11 @@ def main(argv=None) -> int:
                      'cpuSeconds': round(cpu_seconds() - t_cpu, 1)}
             window = []
             if val is not None and ((step + 1) % args.val_every == 0 or step + 1 == total):
-                entry['val'] = {k: round(v, 4) for k, v in validate(model, val, tokens, 32).items()}
+                entry['val'] = {k: round(v, 4) for k, v in validate(model, val, tokens, 32, args.hsf_train).items()}
             history.append(entry)
             log(json.dumps(entry) + f'  ({elapsed / (step + 1):.2f} s/step)')
     round_like_export(model)
-    final_val = validate(model, val, tokens, 32) if val is not None else None
+    final_val = validate(model, val, tokens, 32, args.hsf_train) if val is not None else None
     os.makedirs(args.out, exist_ok=True)
     clip_path = os.path.join(args.out, f'{args.name}-clip.pt')
     adaclip_path = os.path.join(args.out, f'{args.name}-adaclip.pt')
@@ -386,7 +395,7 @@ def main(argv=None) -> int:
         'arch': cfg.name,
         'imageSize': cfg.image_size,
         'parameters': n_params,
-        'settings': {k: getattr(args, k) for k in ('text_steps', 'text_lr', 'train_text_tower', 'stage1_steps', 'stage1_scale', 'image_scale', 'steps', 'separation', 'batch', 'lr', 'lr2',
+        'settings': {k: getattr(args, k) for k in ('text_steps', 'text_lr', 'train_text_tower', 'stage1_steps', 'stage1_scale', 'image_scale', 'hsf_train', 'image_label_smoothing', 'steps', 'separation', 'batch', 'lr', 'lr2',
                                                    'weight_decay', 'warmup', 'sentences', 'seed', 'threads')},
         'seconds': {'wall': round(time.time() - t_wall, 1), 'cpu': round(cpu_seconds() - t_cpu, 1),
                     'training': round(time.time() - t_train, 1)},

@@ -48,12 +48,12 @@ const HEIGHT = 480;
 const MIN_GOOD = 100;
 /** Issue 11's goals, printed beside every measurement. */
 const GOALS = { recall: 0.9, falseAlarms: 0.01, iou: 0.3, iouShare: 0.9 };
-/** What this test asserts: the committed demo model's level (2026-12-02: recall 0.97 and 1.00,
- * false alarms 0.023 and 0.016, IoU >= 0.3 for 0.51 and 0.38 of detections) with room for the
- * machine's rounding, below issue 11's goals, which it misses on false alarms and IoU (the regions
- * at the calibrated pixel threshold are larger than the defects). A region mapped back without the
- * rotation and ROI reaches IoU 0.3 for 0.014 of detections, so the IoU floor still fails it. */
-const ASSERTED = { recall: 0.9, falseAlarms: 0.05, iouShare: 0.25 };
+/** What this test asserts: the committed demo model's level (2026-12-02, the model trained with
+ * HSF and calibrated on log-odds, regions at half maximum: recall 0.958 and 0.986, false alarms
+ * 0.008 and 0.008, IoU >= 0.3 for 0.899 and 0.873 of detections) with room for the machine's
+ * rounding; it misses issue 11's IoU goal by a little (0.9). A region mapped back without the
+ * rotation and ROI reaches IoU 0.3 for 0.028 of detections, so the IoU floor still fails it. */
+const ASSERTED = { recall: 0.9, falseAlarms: 0.025, iouShare: 0.8 };
 /** Upright pixels the second run crops (the subject part always lies inside: see dataset.ts). */
 const ROI = { x: 32, y: 24, width: 576, height: 432 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
