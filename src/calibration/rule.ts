@@ -8,7 +8,7 @@
 // as they are, see below):
 // - q, the (1 - targetFpr) quantile of the good images: at most floor(targetFpr * n) of them lie
 //   above it, the false-alarm budget spent on the calibration set itself;
-// - plus a margin of `marginSigmas` robust standard deviations of the good log-odds (1.4826 * median
+// - plus a margin of `marginSigmas` robust standard deviations of the good values (1.4826 * median
 //   absolute deviation; unlike the plain standard deviation it is not inflated by the few high good
 //   values in the tail that q is about). The margin is there because q is itself an estimate (its
 //   standard error for a normal tail at 1 % is about 0.27 sd with 200 images and 0.53 sd with 50) and
