@@ -152,23 +152,16 @@ function labelBand(ctx: LabelContext, y0: number, y1: number, out: Region[]): nu
   const st = int32View(stats.getData(), count * 5);
   const cen = float64View(centroids.getData(), count * 2);
 
+  const box: LabelledBox = { map, mapSize, lab, bw, bh, minX, minY };
   const maxScore = new Float64Array(count).fill(-Infinity);
   const sumScore = new Float64Array(count);
-  for (let y = 0; y < bh; y++) {
-    const row = (y + minY) * mapSize + minX;
-    for (let x = 0; x < bw; x++) {
-      const l = lab[y * bw + x];
-      if (l === 0) continue;
-      const v = map[row + x];
-      sumScore[l] += v;
-      if (v > maxScore[l]) maxScore[l] = v;
-    }
-  }
+  eachLabelledPixel(box, (l, v) => {
+    sumScore[l] += v;
+    if (v > maxScore[l]) maxScore[l] = v;
+  });
 
   const half =
-    opts.extent === 'half-max'
-      ? halfMaxExtents(map, mapSize, lab, bw, bh, minX, minY, count, maxScore, opts.pixelThreshold)
-      : undefined;
+    opts.extent === 'half-max' ? halfMaxExtents(box, count, maxScore, opts.pixelThreshold) : undefined;
   for (let l = 1; l < count; l++) {
     // stats and centroids are relative to the labelled box
     const area = st[l * 5 + 4];
@@ -188,10 +181,10 @@ function labelBand(ctx: LabelContext, y0: number, y1: number, out: Region[]): nu
       measured = h.count;
       mean = h.sum / h.count;
     }
-    const box = mapRectToFrame(rect, mapSize, src);
+    const frameBox = mapRectToFrame(rect, mapSize, src);
     const c = mapPointToFrame(cx, cy, mapSize, src);
     out.push({
-      ...box,
+      ...frameBox,
       areaPx: Math.round(measured * perPixel),
       areaPct: round((measured / n) * 100, 4),
       maxScore: maxScore[l],
@@ -213,15 +206,34 @@ interface Extent {
   sum: number;
 }
 
+/** The labelled bounding box of one band: OpenCV's labels over map[minY.., minX..], bw x bh. */
+interface LabelledBox {
+  map: Float32Array;
+  mapSize: number;
+  lab: Int32Array;
+  bw: number;
+  bh: number;
+  minX: number;
+  minY: number;
+}
+
+/** Calls fn with the label, the map value and the map coordinates of every labelled pixel. */
+function eachLabelledPixel(
+  b: LabelledBox,
+  fn: (label: number, value: number, x: number, y: number) => void,
+): void {
+  for (let y = 0; y < b.bh; y++) {
+    const row = (y + b.minY) * b.mapSize + b.minX;
+    for (let x = 0; x < b.bw; x++) {
+      const l = b.lab[y * b.bw + x];
+      if (l !== 0) fn(l, b.map[row + x], x + b.minX, y + b.minY);
+    }
+  }
+}
+
 /** Per label, the map-pixel box and sums of its pixels at or above max(threshold, peak / 2). */
 function halfMaxExtents(
-  map: Float32Array,
-  mapSize: number,
-  lab: Int32Array,
-  bw: number,
-  bh: number,
-  minX: number,
-  minY: number,
+  box: LabelledBox,
   count: number,
   maxScore: Float64Array,
   threshold: number,
@@ -237,26 +249,18 @@ function halfMaxExtents(
     sum: 0,
   }));
   const level = Float64Array.from(maxScore, (m) => Math.max(threshold, m / 2));
-  for (let y = 0; y < bh; y++) {
-    const row = (y + minY) * mapSize + minX;
-    for (let x = 0; x < bw; x++) {
-      const l = lab[y * bw + x];
-      if (l === 0) continue;
-      const v = map[row + x];
-      if (v < level[l]) continue;
-      const e = ext[l];
-      const gx = x + minX;
-      const gy = y + minY;
-      if (gx < e.minX) e.minX = gx;
-      if (gx > e.maxX) e.maxX = gx;
-      if (gy < e.minY) e.minY = gy;
-      if (gy > e.maxY) e.maxY = gy;
-      e.count++;
-      e.sumX += gx;
-      e.sumY += gy;
-      e.sum += v;
-    }
-  }
+  eachLabelledPixel(box, (l, v, x, y) => {
+    if (v < level[l]) return;
+    const e = ext[l];
+    if (x < e.minX) e.minX = x;
+    if (x > e.maxX) e.maxX = x;
+    if (y < e.minY) e.minY = y;
+    if (y > e.maxY) e.maxY = y;
+    e.count++;
+    e.sumX += x;
+    e.sumY += y;
+    e.sum += v;
+  });
   return ext; // every label has its peak pixel, so count >= 1
 }
 
