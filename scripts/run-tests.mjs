@@ -26,9 +26,20 @@ if (files.length === 0) {
   process.exit(2);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs fails after 10 minutes (tests that need longer say so themselves), and a file
+// whose tests are done exits even if a failed test left a client reconnecting: one stuck file once
+// held CI until its 90-minute limit with no report of which.
 const res = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  [
+    '--enable-source-maps',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=600000',
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

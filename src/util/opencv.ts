@@ -9,6 +9,17 @@ import type * as CV from '@u4/opencv4nodejs';
 const require = createRequire(import.meta.url);
 let cached: typeof CV | undefined;
 
+/** The binding's switches for its V8 external-memory allocator (missing from its typings). */
+interface MemTracking {
+  isCustomMatAllocatorEnabled?: () => boolean;
+  dangerousDisableCustomMatAllocator?: () => boolean;
+}
+
+/** Whether OpenCV's Mats are reported to V8 as external memory (off: see loadOpenCV). */
+export function openCVMemoryTracking(): boolean {
+  return (loadOpenCV() as typeof CV & MemTracking).isCustomMatAllocatorEnabled?.() ?? false;
+}
+
 /** Image files larger than this many pixels are refused (134 million: 400 MB as 8-bit BGR). */
 export const MAX_IMAGE_PIXELS = Number(process.env.OPENCV_IO_MAX_IMAGE_PIXELS ?? 2 ** 27);
 
@@ -21,8 +32,18 @@ export function loadOpenCV(): typeof CV {
   } catch {
     // the build helper is optional at run time
   }
+  // The binding's external-memory tracking allocator reports Mat memory to V8 from inside Mat
+  // destructors, which run in GC weak callbacks: V8 then aborts the process ("Check failed:
+  // marking_done_", SIGTRAP) during incremental marking. Seen in CI as a service dying mid-run;
+  // reproduced in seconds with --stress-incremental-marking (test/unit/opencv-gc.test.ts). The
+  // plain allocator frees the same memory; the pipeline releases each frame's Mat when it is done
+  // with it (releaseFrame), so V8 not counting it does not hold frames back.
+  process.env.OPENCV4NODEJS_DISABLE_EXTERNAL_MEM_TRACKING ??= '1';
   const mod = require('@u4/opencv4nodejs') as typeof CV & { default?: typeof CV };
-  cached = (mod.default ?? mod) as typeof CV;
+  const cv = (mod.default ?? mod) as typeof CV & MemTracking;
+  // loaded earlier by someone else with tracking on: switch it off before any Mat of ours exists
+  if (cv.isCustomMatAllocatorEnabled?.()) cv.dangerousDisableCustomMatAllocator?.();
+  cached = cv;
   return cached;
 }
 

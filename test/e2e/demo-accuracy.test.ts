@@ -391,6 +391,9 @@ async function runScenario(s: Scenario, diag: (line: string) => void): Promise<R
   }
   const broker = new Mosquitto();
   await broker.start();
+  // ended in `finally`: a failed run must not leave a client reconnecting to the stopped broker,
+  // which kept this file's process (and CI) alive
+  let client: mqtt.MqttClient | undefined;
   try {
     const httpPort = await freePort();
     const fixed = fixedThresholds();
@@ -422,12 +425,13 @@ async function runScenario(s: Scenario, diag: (line: string) => void): Promise<R
 
     const results: Record<string, Result[]> = { 'cam-nut': [], 'cam-screw': [] };
     const seen = new Set<string>();
-    const client = mqtt.connect(broker.url, { protocolVersion: 4 });
+    const sub = mqtt.connect(broker.url, { protocolVersion: 4 });
+    client = sub;
     await new Promise<void>((ok, fail) => {
-      client.once('connect', () => client.subscribe('acc/+/result', { qos: 1 }, (e) => (e ? fail(e) : ok())));
-      client.once('error', fail);
+      sub.once('connect', () => sub.subscribe('acc/+/result', { qos: 1 }, (e) => (e ? fail(e) : ok())));
+      sub.once('error', fail);
     });
-    client.on('message', (_topic, payload) => {
+    sub.on('message', (_topic, payload) => {
       const r = JSON.parse(payload.toString()) as Result;
       if (seen.has(r.id)) return; // QoS 1: a duplicate after a reconnect
       seen.add(r.id);
@@ -460,7 +464,7 @@ async function runScenario(s: Scenario, diag: (line: string) => void): Promise<R
     );
     for (const kind of KINDS)
       for (const t of tests[kind])
-        client.publish(`acc-plc/cam-${kind}`, JSON.stringify({ partId: t.file }), { qos: 1 });
+        sub.publish(`acc-plc/cam-${kind}`, JSON.stringify({ partId: t.file }), { qos: 1 });
     const total = tests.nut.length + tests.screw.length;
     await waitFor(
       `${total} results`,
@@ -472,13 +476,14 @@ async function runScenario(s: Scenario, diag: (line: string) => void): Promise<R
       svc.once('exit', (c) => done(c));
       svc.kill('SIGTERM');
     });
-    client.end(true);
     assert.equal(code, 0, `the service's exit code:\n${out.slice(-3000)}`);
     diag(
       `${s.name}: ${total} parts inspected through MQTT in ${seconds.toFixed(1)} s (service start included)`,
     );
     return { results: { nut: results['cam-nut'], screw: results['cam-screw'] }, log: out };
   } finally {
+    client?.end(true);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await broker.stop();
   }
 }
